@@ -1,0 +1,15 @@
+"""A minimal, kernel-only Jupyter server with a plugin system.
+
+The public surface for plugin authors: the ``hookimpl`` marker, the app keys, the
+error types and the routing decorators.
+"""
+
+from __future__ import annotations
+
+from . import keys
+from ._version import __version__
+from .errors import ApiError, BadRequest, Forbidden, NotFound
+from .hookspecs import hookimpl
+from .routing import auth_resource, public
+
+__all__ = ["ApiError", "BadRequest", "Forbidden", "NotFound", "__version__", "auth_resource", "hookimpl", "keys", "public"]

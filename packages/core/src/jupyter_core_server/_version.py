@@ -1,0 +1,3 @@
+"""The version of jupyter-core-server, written in this one place."""
+
+__version__ = "0.1.0"

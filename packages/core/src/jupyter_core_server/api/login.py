@@ -1,0 +1,74 @@
+"""``/login`` and ``/logout``: how a browser trades a token or password for a cookie."""
+
+from __future__ import annotations
+
+import html
+
+from aiohttp import web
+
+from ..auth.middleware import XSRF_COOKIE, set_login_cookies
+from ..keys import SERVER
+from ..routing import public
+
+__all__ = ["routes", "safe_next"]
+
+_FORM = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Log in: Jupyter Core Server</title></head>
+<body><h1>Log in</h1>{error}
+<form method="post" action="{action}">
+<input type="hidden" name="next" value="{next}">
+<label>Password or token <input type="password" name="password" autofocus></label>
+<button type="submit">Log in</button></form></body></html>"""
+
+
+def safe_next(base_url: str, target: str) -> str:
+    """Return ``target`` if it is a local path under ``base_url``, else ``base_url``.
+
+    Refuses absolute URLs, scheme-relative ``//host`` and backslash tricks, so that
+    ``/login?next=`` can never redirect off the server.
+    """
+    if not target.startswith(base_url) or target.startswith("//") or "\\" in target or "://" in target.split("?")[0]:
+        return base_url
+    return target
+
+
+def _form(request: web.Request, error: str = "", status: int = 200) -> web.Response:
+    server = request.app[SERVER]
+    page = _FORM.format(
+        error=f"<p role='alert'>{html.escape(error)}</p>" if error else "",
+        action=html.escape(f"{server.base_url}login"),
+        next=html.escape(safe_next(server.base_url, request.query.get("next", server.base_url))),
+    )
+    return web.Response(text=page, content_type="text/html", status=status)
+
+
+@public
+async def get_login(request: web.Request) -> web.Response:
+    return _form(request)
+
+
+@public
+async def post_login(request: web.Request) -> web.Response:
+    server = request.app[SERVER]
+    form = await request.post()
+    secret = str(form.get("password", "") or form.get("token", ""))
+    auth = server.authenticator
+    if not secret or not (auth.check_token(secret) or auth.check_password(secret)):
+        return _form(request, "Invalid password or token.", status=401)
+    redirect = web.HTTPFound(safe_next(server.base_url, str(form.get("next", server.base_url))))
+    set_login_cookies(server, redirect)
+    raise redirect
+
+
+@public
+async def get_logout(request: web.Request) -> web.Response:
+    server = request.app[SERVER]
+    redirect = web.HTTPFound(f"{server.base_url}login")
+    redirect.del_cookie(server.cookie_name, path=server.base_url)
+    redirect.del_cookie(XSRF_COOKIE, path=server.base_url)
+    raise redirect
+
+
+def routes() -> list[web.RouteDef]:
+    """Return the login routes, relative to ``base_url``."""
+    return [web.get("/login", get_login), web.post("/login", post_login), web.get("/logout", get_logout)]

@@ -1,0 +1,107 @@
+"""The security middleware: every route of the core and of plugins passes through it.
+
+Order of checks: Host (DNS rebinding), Origin/CORS, plugin health, public routes,
+authentication (the ``identify`` hook), XSRF for cookie-authenticated writes,
+authorization (the ``authorize`` hook). Handlers never repeat any of this.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+from ..errors import json_error
+from ..keys import STATE, PLUGIN_MANAGER, ROUTE_INFO
+from ..routing import method_action
+from .identity import IDENTITY
+
+if TYPE_CHECKING:
+    from ..app import CoreServerApp
+    from .origin import OriginPolicy
+
+__all__ = ["XSRF_COOKIE", "make_security_middleware", "set_login_cookies"]
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+XSRF_COOKIE = "_xsrf"
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_UNTRACKED_PATHS = frozenset({"/api/status", "/api/health", "/api/ready"})
+
+
+def make_security_middleware(server: CoreServerApp, policy: OriginPolicy) -> Callable[..., Awaitable[web.StreamResponse]]:
+    """Build the middleware from the server's settings (read once, not per request)."""
+    base = server.base_url.rstrip("/")
+
+    @web.middleware
+    async def security_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not policy.host_allowed(request):
+            return json_error(403, "Host header not allowed; set CoreServerApp.local_hostnames or allow_remote_access.", "host_not_allowed")
+
+        origin = request.headers.get("Origin")
+        cors: dict[str, str] | None = None
+        if origin is not None and not policy.same_origin(request, origin):
+            if not policy.origin_allowed(origin):
+                return json_error(403, f"Cross-origin request from {origin} blocked.", "origin_not_allowed")
+            if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+                return policy.preflight(origin)
+            cors = policy.cors_headers(origin)
+
+        app = request.app
+        info = app[ROUTE_INFO].get(request.match_info.route)
+        if info is not None:
+            if info.plugin in app[PLUGIN_MANAGER].failed:
+                return json_error(503, f"Plugin {info.plugin!r} failed to start; see the server log.", "plugin_failed")
+            if info.public:
+                response = await handler(request)
+                if cors:
+                    response.headers.update(cors)
+                return response
+
+        pm = app[PLUGIN_MANAGER]
+        identity = pm.hook.identify(request=request, server=server)
+        if identity is None:
+            return json_error(403, "Forbidden: missing or invalid credentials.", "unauthenticated")
+
+        websocket = request.headers.get("Upgrade", "").lower() == "websocket"
+        if identity.via == "cookie" and request.method not in _SAFE_METHODS and not websocket:
+            expected = request.cookies.get(XSRF_COOKIE, "")
+            given = request.headers.get("X-XSRFToken", "")
+            if not expected or not hmac.compare_digest(expected, given):
+                return json_error(403, "XSRF check failed: send the _xsrf cookie value as X-XSRFToken.", "xsrf")
+
+        if info is not None:
+            action = method_action(request.method, websocket)
+            if pm.hook.authorize(request=request, identity=identity, action=action, resource=info.resource) is False:
+                return json_error(403, f"Not allowed to {action} {info.resource}.", "not_authorized")
+
+        request[IDENTITY] = identity
+        if request.path[len(base) :] not in _UNTRACKED_PATHS and "no_track_activity" not in request.query:
+            app[STATE].last_activity = time.time()
+
+        response = await handler(request)
+        if cors:
+            response.headers.update(cors)
+        if identity.via == "query" and not websocket and not response.prepared:
+            set_login_cookies(server, response)
+        return response
+
+    return security_middleware
+
+
+def set_login_cookies(server: CoreServerApp, response: web.StreamResponse) -> None:
+    """Set the signed login cookie and a fresh ``_xsrf`` cookie on ``response``."""
+    secure = server.uses_tls or server.authenticator.secure_cookie
+    response.set_cookie(
+        server.cookie_name,
+        server.authenticator.make_cookie(),
+        path=server.base_url,
+        httponly=True,
+        samesite="Lax",
+        secure=secure,
+        max_age=server.authenticator.cookie_max_age_days * 86400,
+    )
+    response.set_cookie(XSRF_COOKIE, secrets.token_hex(16), path=server.base_url, samesite="Lax", secure=secure)

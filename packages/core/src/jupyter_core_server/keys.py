@@ -1,0 +1,56 @@
+"""Every ``web.AppKey`` the core publishes to plugins.
+
+Plugins read shared state with ``request.config_dict[KEY]`` (or ``app[KEY]`` inside their
+cleanup context); they never use string keys.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from .app import CoreServerApp
+    from .auth.identity import Authenticator
+    from .kernels.manager import KernelService
+    from .kernelspecs.cache import KernelSpecCache
+    from .plugins import PluginManager
+    from .routing import RouteInfo
+    from .sessions.manager import SessionManager
+
+__all__ = [
+    "AUTHENTICATOR",
+    "KERNELSPECS",
+    "KERNEL_SERVICE",
+    "PLUGIN_MANAGER",
+    "ROUTE_INFO",
+    "SERVER",
+    "SESSION_MANAGER",
+    "STATE",
+    "WEBSOCKETS",
+    "ServerState",
+]
+
+
+class ServerState:
+    """When the server started, when a user last used the API, and whether start-up finished."""
+
+    __slots__ = ("last_activity", "ready", "started")
+
+    def __init__(self, now: float) -> None:
+        self.started = now
+        self.last_activity = now
+        self.ready = False
+
+
+SERVER = web.AppKey["CoreServerApp"]("jupyter_core_server.server")
+PLUGIN_MANAGER = web.AppKey["PluginManager"]("jupyter_core_server.plugin_manager")
+AUTHENTICATOR = web.AppKey["Authenticator"]("jupyter_core_server.authenticator")
+ROUTE_INFO = web.AppKey["dict[Any, RouteInfo]"]("jupyter_core_server.route_info")
+WEBSOCKETS = web.AppKey["weakref.WeakSet[web.WebSocketResponse]"]("jupyter_core_server.websockets")
+STATE = web.AppKey[ServerState]("jupyter_core_server.state")
+KERNEL_SERVICE = web.AppKey["KernelService"]("jupyter_core_server.kernel_service")
+KERNELSPECS = web.AppKey["KernelSpecCache"]("jupyter_core_server.kernelspecs")
+SESSION_MANAGER = web.AppKey["SessionManager"]("jupyter_core_server.session_manager")
