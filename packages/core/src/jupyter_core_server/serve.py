@@ -21,7 +21,7 @@ from .runtime import remove_runtime_file, write_runtime_file
 if TYPE_CHECKING:
     from .app import CoreServerApp
 
-__all__ = ["RedactingAccessLogger", "redact", "run", "serve"]
+__all__ = ["RedactingAccessLogger", "redact", "run", "serve", "start"]
 
 log = logging.getLogger("jupyter_core_server")
 access_log = logging.getLogger("jupyter_core_server.access")
@@ -114,17 +114,33 @@ def banner(server: CoreServerApp, url: str) -> str:
     return "\n".join(lines)
 
 
+async def start(server: CoreServerApp) -> tuple[web.AppRunner, str]:
+    """Assemble the application, run plugin start-up and listen; return the runner and URL."""
+    app = server.make_app()
+    runner = web.AppRunner(
+        app,
+        handle_signals=False,
+        access_log_class=RedactingAccessLogger,
+        access_log=access_log,
+        shutdown_timeout=server.shutdown_timeout,
+    )
+    await runner.setup()
+    try:
+        url = await _start_site(server, runner, ssl_context(server))
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return runner, url
+
+
 async def serve(server: CoreServerApp) -> None:
     """Run the server until SIGINT, SIGTERM or ``POST /api/shutdown``, then clean up."""
     server._stop = stop = asyncio.Event()
-    app = server.make_app()
-    runner = web.AppRunner(app, handle_signals=False, access_log_class=RedactingAccessLogger, access_log=access_log, shutdown_timeout=server.shutdown_timeout)
-    await runner.setup()
+    runner, url = await start(server)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        url = await _start_site(server, runner, ssl_context(server))
         write_runtime_file(
             {
                 "url": url,
