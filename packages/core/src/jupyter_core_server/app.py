@@ -162,7 +162,7 @@ class CoreServerApp(JupyterApp):
     def cookie_name(self) -> str:
         """The login cookie's name (one per port, so two servers on one host do not collide)."""
         assert self.authenticator is not None
-        return self.authenticator.cookie_name or f"jupyter-core-server-{self.port}"
+        return self.authenticator.cookie_name or f"jupyter-core-server-{self.actual_port or self.port}"
 
     def _classes_default(self) -> list[type[Configurable]]:
         return [CoreServerApp, Authenticator]
@@ -288,7 +288,7 @@ class CoreServerApp(JupyterApp):
         app[WEBSOCKETS] = weakref.WeakSet()
         app[ROUTE_INFO] = {}
         self._add_routes(app, pm)
-        for name, context in pm.call_each("app_context", server=self):
+        for name, context in pm.dependency_order(pm.call_each("app_context", server=self)):
             app.cleanup_ctx.append(self._guarded_context(pm, name, context))
         app.cleanup_ctx.append(_mark_ready)
         statics = [r.name for r in pm.records.values() if f"GET /static/{r.name}/" in r.routes]

@@ -201,6 +201,19 @@ class PluginManager(pluggy.PluginManager):
         if self.strict:
             raise RuntimeError(f"plugin {record.name!r}: {message}") from exc
 
+    def dependency_order(self, pairs: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+        """Sort ``(plugin, value)`` pairs so that each plugin follows the plugins it requires."""
+        placed: list[tuple[str, Any]] = []
+        done: set[str] = set()
+        pending = list(pairs)
+        while pending:
+            ready = [p for p in pending if all(r in done or r not in dict(pending) for r in self.records[p[0]].requires)]
+            for pair in ready or pending:  # a cycle cannot happen after check_requirements; never loop forever
+                placed.append(pair)
+                done.add(pair[0])
+            pending = [p for p in pending if p[0] not in done]
+        return placed
+
     # -- calling hooks with attribution ---------------------------------------------------
 
     def call_each(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:

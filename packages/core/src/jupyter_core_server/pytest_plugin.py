@@ -100,8 +100,13 @@ def jcs_isolated_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[
 
 
 @pytest.fixture
-def jcs_config(tmp_path: Path) -> Config:
-    """The server's config; change it in a test before ``jcs_server`` starts."""
+def jcs_config(tmp_path: Path, request: pytest.FixtureRequest) -> Config:
+    """The server's config; change it in a test before ``jcs_server`` starts.
+
+    Or parametrize it indirectly with the sections to set::
+
+        @pytest.mark.parametrize("jcs_config", [{"CoreServerApp": {"debug": True}}], indirect=True)
+    """
     root = tmp_path / "root"
     root.mkdir(exist_ok=True)
     config = Config()
@@ -110,6 +115,9 @@ def jcs_config(tmp_path: Path) -> Config:
     config.CoreServerApp.root_dir = str(root)
     config.CoreServerApp.strict_plugins = True
     config.Authenticator.token = secrets.token_hex(16)
+    for section, values in getattr(request, "param", {}).items():
+        for name, value in values.items():
+            config[section][name] = value
     return config
 
 

@@ -24,10 +24,17 @@ _FORM = """<!doctype html>
 def safe_next(base_url: str, target: str) -> str:
     """Return ``target`` if it is a local path under ``base_url``, else ``base_url``.
 
-    Refuses absolute URLs, scheme-relative ``//host`` and backslash tricks, so that
-    ``/login?next=`` can never redirect off the server.
+    Refuses absolute URLs, scheme-relative ``//host``, backslash tricks and control
+    characters or spaces (browsers drop tabs and newlines, so ``/<TAB>/host`` would become
+    ``//host``), so that ``/login?next=`` can never redirect off the server.
     """
-    if not target.startswith(base_url) or target.startswith("//") or "\\" in target or "://" in target.split("?")[0]:
+    if (
+        not target.startswith(base_url)
+        or target.startswith("//")
+        or "\\" in target
+        or "://" in target.split("?")[0]
+        or any(ord(c) <= 0x20 or ord(c) == 0x7F for c in target)
+    ):
         return base_url
     return target
 

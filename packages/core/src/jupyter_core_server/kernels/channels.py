@@ -1,0 +1,329 @@
+"""The websocket-to-ZMQ bridge of one kernel: the hot path of the server.
+
+One set of ZMQ sockets per kernel serves every websocket client of that kernel. IOPub
+is fanned out to every client; replies on shell, control and stdin go back to the
+client whose request they answer (routed by the parent's ``msg_id``). Only headers are
+decoded on the way through (and a status message's small content); message bytes are
+relayed as they are.
+
+Each client is a *slot* keyed by its ``session_id``. When a client goes away, its slot
+keeps collecting the messages meant for it in a buffer bounded by bytes and by age; a
+client reconnecting with the same ``session_id`` gets them replayed in order, with a
+notice if the bound forced any out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import zmq
+import zmq.asyncio
+from aiohttp import WSCloseCode, web
+
+from .messages import to_legacy, to_v1
+
+if TYPE_CHECKING:
+    from jupyter_client.session import Session
+
+__all__ = ["Connection", "KernelBridge", "UNTRACKED_REQUESTS"]
+
+log = logging.getLogger("jupyter_core_server")
+
+DELIM = b"<IDS|MSG>"
+# Requests frontends send on their own; they must not count as user activity.
+UNTRACKED_REQUESTS = frozenset({"kernel_info_request", "comm_info_request", "debug_request", "history_request"})
+OUTPUT_TYPES = frozenset({"stream", "display_data", "update_display_data", "execute_result", "error", "clear_output", "execute_input"})
+_ROUTE_MEMORY = 10_000
+
+
+@dataclass(eq=False)
+class Connection:
+    """One websocket client, with its own send queue so a slow client stalls only itself."""
+
+    ws: web.WebSocketResponse
+    session_id: str
+    v1: bool
+    queue: asyncio.Queue[str | bytes | None] = field(default_factory=asyncio.Queue)
+
+    def send(self, channel: str, parts: list[bytes], header: dict[str, Any]) -> None:
+        self.queue.put_nowait(to_v1(channel, parts) if self.v1 else to_legacy(channel, parts, header))
+
+    async def write_loop(self) -> None:
+        """Write queued frames until ``None`` arrives or the socket closes."""
+        ws = self.ws
+        while (frame := await self.queue.get()) is not None:
+            if ws.closed:
+                return
+            try:
+                if isinstance(frame, str):
+                    await ws.send_str(frame)
+                else:
+                    await ws.send_bytes(frame)
+            except (ConnectionError, RuntimeError):
+                return
+
+
+@dataclass(eq=False)
+class Slot:
+    """What the bridge keeps per ``session_id``: the live connection, or a replay buffer."""
+
+    connection: Connection | None = None
+    buffer: deque[tuple[float, str, list[bytes], dict[str, Any]]] = field(default_factory=deque)
+    buffered_bytes: int = 0
+    lost: int = 0
+    detached_at: float = 0.0
+
+
+class KernelBridge:
+    """ZMQ sockets, routing, activity and replay buffers of one kernel."""
+
+    def __init__(
+        self,
+        kernel_id: str,
+        manager: Any,
+        *,
+        buffer_max_bytes: int,
+        buffer_max_age: float,
+        kernel_info_timeout: float,
+        on_activity: Callable[[], None],
+    ) -> None:
+        self.kernel_id = kernel_id
+        self.manager = manager  # jupyter_client KernelManager
+        self.session: Session = manager.session
+        self.buffer_max_bytes = buffer_max_bytes
+        self.buffer_max_age = buffer_max_age
+        self.kernel_info_timeout = kernel_info_timeout
+        self.on_activity = on_activity
+        self.execution_state = "starting"
+        self.last_activity = time.time()
+        self.slots: dict[str, Slot] = {}
+        self.routes: OrderedDict[str, str] = OrderedDict()
+        self.sockets: dict[str, zmq.asyncio.Socket] = {}
+        self.tasks: list[asyncio.Task[None]] = []
+        self._opened: asyncio.Future[None] | None = None
+        self._nudge: tuple[str, asyncio.Event, asyncio.Event] | None = None
+
+    # -- connections ------------------------------------------------------------------------
+
+    @property
+    def connection_count(self) -> int:
+        return sum(1 for slot in self.slots.values() if slot.connection is not None)
+
+    async def ensure_open(self) -> None:
+        """Open the ZMQ sockets once and wait until the kernel answers and IOPub flows."""
+        if self._opened is None:
+            self._opened = asyncio.get_running_loop().create_future()
+            try:
+                self._open_sockets()
+                await self.handshake()
+            except BaseException as exc:
+                self._opened.set_exception(exc)
+                self._opened.exception()  # mark retrieved; waiters get it through await
+                self._opened = None
+                raise
+            self._opened.set_result(None)
+        else:
+            await asyncio.shield(self._opened)
+
+    def _open_sockets(self) -> None:
+        info = self.manager.get_connection_info()
+        context = zmq.asyncio.Context.instance()
+        for channel in ("iopub", "shell", "control", "stdin"):
+            socket = context.socket(zmq.SUB if channel == "iopub" else zmq.DEALER)
+            socket.linger = 0
+            if channel == "iopub":
+                socket.setsockopt(zmq.SUBSCRIBE, b"")
+            else:
+                # One identity for shell and stdin: ipykernel sends input_request to the shell sender's identity.
+                socket.setsockopt(zmq.IDENTITY, self.session.bsession)
+            port = info[f"{channel}_port"]
+            if info["transport"] == "tcp":
+                socket.connect(f"tcp://{info['ip']}:{port}")
+            else:
+                socket.connect(f"{info['transport']}://{info['ip']}-{port}")
+            self.sockets[channel] = socket
+        for channel, socket in self.sockets.items():
+            self.tasks.append(asyncio.create_task(self._read(channel, socket), name=f"kernel {self.kernel_id} {channel}"))
+
+    async def handshake(self) -> None:
+        """Send ``kernel_info_request`` until a reply *and* an IOPub message arrive.
+
+        A newly connected SUB socket misses what is published before its subscription
+        reaches the kernel; waiting for IOPub traffic closes that window, so a client's
+        first output is never lost.
+        """
+        replied, iopub_seen = asyncio.Event(), asyncio.Event()
+        deadline = time.monotonic() + self.kernel_info_timeout
+        msg_id = ""
+        try:
+            while not (replied.is_set() and iopub_seen.is_set()):
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"Kernel {self.kernel_id} did not answer kernel_info within {self.kernel_info_timeout} s")
+                msg = self.session.msg("kernel_info_request")
+                msg_id = msg["header"]["msg_id"]
+                self._nudge = (msg_id, replied, iopub_seen)
+                parts = [self.session.pack(msg[k]) for k in ("header", "parent_header", "metadata", "content")]
+                await self.sockets["shell"].send_multipart([DELIM, self.session.sign(parts), *parts])
+                try:
+                    await asyncio.wait_for(_both(replied, iopub_seen), 0.5)
+                except asyncio.TimeoutError:
+                    continue
+        finally:
+            self._nudge = None
+
+    def attach(self, connection: Connection) -> Connection | None:
+        """Attach a client; replay what its slot buffered; return a replaced stale connection."""
+        slot = self.slots.setdefault(connection.session_id, Slot())
+        stale = slot.connection
+        self._expire(slot, time.time())
+        if slot.lost:
+            self._notice(connection, f"{slot.lost} message(s) sent while this client was disconnected were lost "
+                                     "(the replay buffer's size or age limit was reached).")
+        while slot.buffer:
+            _, channel, parts, header = slot.buffer.popleft()
+            connection.send(channel, parts, header)
+        slot.buffered_bytes = slot.lost = 0
+        slot.connection = connection
+        return stale
+
+    def detach(self, connection: Connection) -> None:
+        """Detach a client; its slot starts buffering (or is dropped when buffering is off)."""
+        slot = self.slots.get(connection.session_id)
+        if slot is None or slot.connection is not connection:
+            return
+        slot.connection = None
+        slot.detached_at = time.time()
+        if self.buffer_max_bytes <= 0:
+            del self.slots[connection.session_id]
+
+    def _notice(self, connection: Connection, text: str) -> None:
+        msg = self.session.msg("stream", {"name": "stderr", "text": f"[jupyter-core-server] {text}\n"})
+        parts = [self.session.pack(msg[k]) for k in ("header", "parent_header", "metadata", "content")]
+        connection.send("iopub", parts, msg["header"])
+
+    # -- kernel -> clients -------------------------------------------------------------------
+
+    async def _read(self, channel: str, socket: zmq.asyncio.Socket) -> None:
+        session = self.session
+        while True:
+            try:
+                frames = await socket.recv_multipart()
+            except (zmq.ZMQError, asyncio.CancelledError):
+                return
+            try:
+                _, msg_list = session.feed_identities(frames)
+                parts = list(msg_list[1:])
+                header = json.loads(parts[0])
+            except (ValueError, IndexError) as exc:
+                log.warning("Kernel %s sent an undecodable %s message: %s", self.kernel_id, channel, exc)
+                continue
+            if channel == "iopub":
+                self._from_iopub(parts, header)
+            else:
+                self._reply(channel, parts, header)
+
+    def _from_iopub(self, parts: list[bytes], header: dict[str, Any]) -> None:
+        msg_type = header.get("msg_type")
+        if msg_type == "status":
+            state = json.loads(parts[3]).get("execution_state")
+            if state:
+                self.execution_state = state
+        elif msg_type in OUTPUT_TYPES:
+            self.touch()
+        if self._nudge is not None:
+            self._nudge[2].set()
+        now = 0.0
+        for slot in self.slots.values():
+            if slot.connection is not None:
+                slot.connection.send("iopub", parts, header)
+            else:
+                now = now or time.time()
+                self._buffer(slot, now, "iopub", parts, header)
+
+    def _reply(self, channel: str, parts: list[bytes], header: dict[str, Any]) -> None:
+        parent_id = json.loads(parts[1]).get("msg_id", "")
+        if self._nudge is not None and parent_id == self._nudge[0]:
+            self._nudge[1].set()
+            return
+        session_id = self.routes.get(parent_id)
+        slot = self.slots.get(session_id) if session_id is not None else None
+        if slot is None:
+            return
+        if slot.connection is not None:
+            slot.connection.send(channel, parts, header)
+        else:
+            self._buffer(slot, time.time(), channel, parts, header)
+
+    def _buffer(self, slot: Slot, now: float, channel: str, parts: list[bytes], header: dict[str, Any]) -> None:
+        slot.buffer.append((now, channel, parts, header))
+        slot.buffered_bytes += sum(len(p) for p in parts)
+        self._expire(slot, now)
+
+    def _expire(self, slot: Slot, now: float) -> None:
+        buffer = slot.buffer
+        while buffer and (slot.buffered_bytes > self.buffer_max_bytes or now - buffer[0][0] > self.buffer_max_age):
+            _, _, parts, _ = buffer.popleft()
+            slot.buffered_bytes -= sum(len(p) for p in parts)
+            slot.lost += 1
+
+    def sweep(self, now: float) -> None:
+        """Forget detached slots whose clients have been away longer than the buffer age."""
+        for session_id, slot in list(self.slots.items()):
+            if slot.connection is None and now - slot.detached_at > self.buffer_max_age:
+                del self.slots[session_id]
+
+    # -- clients -> kernel -------------------------------------------------------------------
+
+    async def send(self, connection: Connection, channel: str, parts: list[bytes]) -> None:
+        """Sign and send a client's message to the kernel on ``channel``."""
+        socket = self.sockets.get(channel)
+        if socket is None or channel == "iopub" or len(parts) < 4:
+            log.warning("Dropping a client message for channel %r of kernel %s", channel, self.kernel_id)
+            return
+        header = json.loads(parts[0])
+        msg_id = header.get("msg_id")
+        if msg_id:
+            self.routes[msg_id] = connection.session_id
+            if len(self.routes) > _ROUTE_MEMORY:
+                self.routes.popitem(last=False)
+        if header.get("msg_type") not in UNTRACKED_REQUESTS:
+            self.touch()
+        await socket.send_multipart([DELIM, self.session.sign(parts[:4]), *parts])
+
+    def touch(self) -> None:
+        """Record user activity on this kernel."""
+        self.last_activity = time.time()
+        self.on_activity()
+
+    def broadcast_status(self, state: str) -> None:
+        """Tell every client the kernel is ``restarting`` or ``dead`` (the kernel cannot say so)."""
+        self.execution_state = state
+        msg = self.session.msg("status", {"execution_state": state})
+        parts = [self.session.pack(msg[k]) for k in ("header", "parent_header", "metadata", "content")]
+        self._from_iopub(parts, msg["header"])
+
+    async def close(self, reason: str = "Kernel shut down") -> None:
+        """Close every client and the ZMQ sockets."""
+        for slot in self.slots.values():
+            if slot.connection is not None:
+                await slot.connection.ws.close(code=WSCloseCode.OK, message=reason.encode())
+        self.slots.clear()
+        for task in self.tasks:
+            task.cancel()
+        for socket in self.sockets.values():
+            socket.close(linger=0)
+        self.tasks.clear()
+        self.sockets.clear()
+        self._opened = None
+
+
+async def _both(a: asyncio.Event, b: asyncio.Event) -> None:
+    await a.wait()
+    await b.wait()

@@ -1,0 +1,72 @@
+"""REST handlers of ``/api/kernels``."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..errors import BadRequest, read_json
+from ..keys import KERNEL_SERVICE, SERVER
+from .manager import KernelService
+
+__all__ = ["routes"]
+
+KERNEL_ID = r"{kernel_id:[\w-]+}"
+
+
+def _service(request: web.Request) -> KernelService:
+    return request.app[KERNEL_SERVICE]
+
+
+async def list_kernels(request: web.Request) -> web.Response:
+    return web.json_response(_service(request).models())
+
+
+async def start_kernel(request: web.Request) -> web.Response:
+    body = await read_json(request, required=False) or {}
+    if not isinstance(body, dict):
+        raise BadRequest("Request body must be a JSON object", "invalid_body")
+    service = _service(request)
+    path = body.get("path")
+    kernel_id = await service.start(
+        body.get("name"),
+        path=path if isinstance(path, str) else None,
+        kernel_id=body.get("kernel_id"),
+        env=body.get("env"),
+    )
+    location = f"{request.app[SERVER].base_url}api/kernels/{kernel_id}"
+    return web.json_response(service.model(kernel_id), status=201, headers={"Location": location})
+
+
+async def get_kernel(request: web.Request) -> web.Response:
+    return web.json_response(_service(request).model(request.match_info["kernel_id"]))
+
+
+async def delete_kernel(request: web.Request) -> web.Response:
+    await _service(request).shutdown(request.match_info["kernel_id"])
+    return web.Response(status=204)
+
+
+async def interrupt_kernel(request: web.Request) -> web.Response:
+    await _service(request).interrupt(request.match_info["kernel_id"])
+    return web.Response(status=204)
+
+
+async def restart_kernel(request: web.Request) -> web.Response:
+    service = _service(request)
+    kernel_id = request.match_info["kernel_id"]
+    await service.restart(kernel_id)
+    return web.json_response(service.model(kernel_id))
+
+
+def routes() -> list[web.RouteDef]:
+    from .websocket import channels
+
+    return [
+        web.get("/api/kernels", list_kernels),
+        web.post("/api/kernels", start_kernel),
+        web.get(f"/api/kernels/{KERNEL_ID}", get_kernel),
+        web.delete(f"/api/kernels/{KERNEL_ID}", delete_kernel),
+        web.post(f"/api/kernels/{KERNEL_ID}/interrupt", interrupt_kernel),
+        web.post(f"/api/kernels/{KERNEL_ID}/restart", restart_kernel),
+        web.get(f"/api/kernels/{KERNEL_ID}/channels", channels),
+    ]

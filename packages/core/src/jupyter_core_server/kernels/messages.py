@@ -1,0 +1,133 @@
+"""Kernel websocket framings: the legacy JSON protocol and ``v1.kernel.websocket.jupyter.org``.
+
+A message travels inside the server as ``(channel, parts)``, where ``parts`` are the raw
+ZMQ frames ``[header, parent_header, metadata, content, *buffers]``. The v1 framing
+carries those bytes unchanged; the legacy framing wraps them into one JSON document by
+byte concatenation, so neither direction decodes ``content`` on the way to a client.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from typing import Any
+
+__all__ = [
+    "V1_PROTOCOL",
+    "ProtocolError",
+    "from_legacy_binary",
+    "from_legacy_text",
+    "from_v1",
+    "to_legacy",
+    "to_v1",
+]
+
+V1_PROTOCOL = "v1.kernel.websocket.jupyter.org"
+CHANNELS = frozenset({"shell", "iopub", "stdin", "control"})
+
+Parts = list[bytes]
+
+
+class ProtocolError(ValueError):
+    """A websocket frame that cannot be decoded."""
+
+
+def to_v1(channel: str, parts: Parts) -> bytes:
+    """Encode for the v1 subprotocol: little-endian u64 offset count, offsets, then the parts."""
+    channel_bytes = channel.encode()
+    count = len(parts) + 2
+    offsets = [8 * (count + 1)]
+    offsets.append(offsets[0] + len(channel_bytes))
+    for part in parts:
+        offsets.append(offsets[-1] + len(part))
+    return b"".join([struct.pack(f"<{count + 1}Q", count, *offsets), channel_bytes, *parts])
+
+
+def from_v1(data: bytes) -> tuple[str, Parts]:
+    """Decode a v1 frame into ``(channel, parts)``."""
+    if len(data) < 8:
+        raise ProtocolError("v1 frame shorter than its offset count")
+    (count,) = struct.unpack_from("<Q", data)
+    if count < 6 or len(data) < 8 * (count + 1):
+        raise ProtocolError(f"v1 frame has {count} offsets; at least 6 are needed")
+    offsets = struct.unpack_from(f"<{count}Q", data, 8)
+    if any(b < a for a, b in zip(offsets, offsets[1:])) or offsets[-1] > len(data):
+        raise ProtocolError("v1 frame offsets are out of order or past its end")
+    channel = data[offsets[0] : offsets[1]].decode("utf-8", "replace")
+    parts = [data[offsets[i] : offsets[i + 1]] for i in range(1, count - 1)]
+    return channel, parts
+
+
+def _legacy_json(channel: str, parts: Parts, header: dict[str, Any]) -> bytes:
+    # The kernel's frames are JSON documents already: splice them, do not re-encode.
+    return b"".join(
+        [
+            b'{"header":',
+            parts[0],
+            b',"msg_id":',
+            json.dumps(header.get("msg_id", "")).encode(),
+            b',"msg_type":',
+            json.dumps(header.get("msg_type", "")).encode(),
+            b',"parent_header":',
+            parts[1],
+            b',"metadata":',
+            parts[2],
+            b',"content":',
+            parts[3],
+            b',"buffers":[],"channel":"' if len(parts) == 4 else b',"channel":"',
+            channel.encode(),
+            b'"}',
+        ]
+    )
+
+
+def to_legacy(channel: str, parts: Parts, header: dict[str, Any]) -> str | bytes:
+    """Encode for the legacy protocol: a JSON text frame, or a binary frame when there are buffers.
+
+    Binary frames are big-endian u32: the number of parts, one offset per part, then the
+    JSON message followed by each buffer (as jupyter_server and JupyterLab do).
+    """
+    body = _legacy_json(channel, parts, header)
+    buffers = parts[4:]
+    if not buffers:
+        return body.decode("utf-8")
+    chunks = [body, *buffers]
+    offsets = [4 * (len(chunks) + 1)]
+    for chunk in chunks[:-1]:
+        offsets.append(offsets[-1] + len(chunk))
+    return b"".join([struct.pack(f"!{len(chunks) + 1}I", len(chunks), *offsets), *chunks])
+
+
+def _parts_from_dict(msg: Any, buffers: list[bytes], pack: Any) -> tuple[str, Parts]:
+    if not isinstance(msg, dict) or not isinstance(msg.get("header"), dict):
+        raise ProtocolError("message must be a JSON object with a header")
+    channel = msg.get("channel") or "shell"
+    parts = [pack(msg["header"]), pack(msg.get("parent_header") or {}), pack(msg.get("metadata") or {}), pack(msg.get("content") or {})]
+    return str(channel), parts + buffers
+
+
+def from_legacy_text(text: str, pack: Any) -> tuple[str, Parts]:
+    """Decode a legacy JSON text frame; ``pack`` serialises each part as the kernel session does."""
+    try:
+        msg = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProtocolError(f"frame is not valid JSON: {exc}") from None
+    return _parts_from_dict(msg, [], pack)
+
+
+def from_legacy_binary(data: bytes, pack: Any) -> tuple[str, Parts]:
+    """Decode a legacy binary frame (big-endian u32 offsets; the JSON message first)."""
+    if len(data) < 8:
+        raise ProtocolError("binary frame too short")
+    (count,) = struct.unpack_from("!I", data)
+    if count < 1 or len(data) < 4 * (count + 1):
+        raise ProtocolError("binary frame has a bad part count")
+    offsets = [*struct.unpack_from(f"!{count}I", data, 4), len(data)]
+    if any(b < a for a, b in zip(offsets, offsets[1:])):
+        raise ProtocolError("binary frame offsets are out of order")
+    chunks = [data[offsets[i] : offsets[i + 1]] for i in range(count)]
+    try:
+        msg = json.loads(chunks[0])
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProtocolError(f"binary frame message is not valid JSON: {exc}") from None
+    return _parts_from_dict(msg, chunks[1:], pack)
