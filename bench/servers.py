@@ -276,7 +276,7 @@ class ServerProcess:
             if self.proc.poll() is not None:
                 raise BenchError(f"{self.spec.name} exited with {self.proc.returncode} before answering:\n{self.log_tail()}")
             try:
-                status, _ = http_get(self.port, paths[0], self.headers)
+                status, body = http_get(self.port, paths[0], self.headers)
             except OSError:
                 time.sleep(interval)
                 continue
@@ -286,7 +286,9 @@ class ServerProcess:
             if status == 404 and len(paths) > 1:
                 paths.pop(0)
                 continue
-            time.sleep(interval)  # e.g. 503 while starting up
+            if status not in (404, 503):  # a broken endpoint: say so now rather than at the timeout
+                raise BenchError(f"{self.spec.name}: GET {paths[0]} answered {status}: {body[:300]!r}\n{self.log_tail(8)}")
+            time.sleep(interval)  # 503 (or a lone 404) while starting up
         raise BenchError(f"{self.spec.name} gave no 200 on {paths[0]} within {timeout:.0f} s:\n{self.log_tail()}")
 
     def stop(self, timeout: float = 10.0) -> int | None:

@@ -10,7 +10,11 @@ One row per trait tagged ``config=True`` that the class itself defines (inherite
 traits are left out; document the parent class separately). Each row gives the
 option's full name (and its command-line alias, when ``:aliases:`` names an
 application whose ``aliases`` map to it), its type, its default and its help text.
-Defaults computed at run time are shown as *computed*; the help text says how.
+Defaults computed at run time are shown as *computed*; the page should say how.
+
+Each option becomes a ``confval`` target of Sphinx's standard domain, so other pages
+link to it with ``{confval}`CoreServerApp.port``` (MyST) or
+``:confval:`CoreServerApp.port``` (reST).
 
 The table is built from docutils nodes, so it renders the same from Markdown and
 reStructuredText pages. Help text may use reST inline literals (````x````) and
@@ -130,6 +134,7 @@ class ConfigTable(SphinxDirective):
                     target = target[0]
                 aliases.setdefault(str(target), alias)
 
+        std = self.env.get_domain("std")
         traits = cls.class_own_traits(config=True)
         if not traits:
             raise self.error(f"config-table: {dotted} defines no configurable traits")
@@ -155,7 +160,9 @@ class ConfigTable(SphinxDirective):
             if full in aliases:
                 flag = f"--{aliases[full]}"
                 option += [nodes.Text(" (command line: "), nodes.literal(flag, flag), nodes.Text(")")]
-            option["ids"].append(nodes.make_id(f"config-{full}"))
+            node_id = nodes.make_id(f"config-{full}")
+            option["ids"].append(node_id)
+            std.note_object("confval", full, node_id, location=option)
             default = "computed" if computed_default(cls, name) else trait.default_value_repr()
             kind = nodes.paragraph("", "", nodes.Text(type_name(trait)))
             default_node = nodes.paragraph("", "default: ")

@@ -12,6 +12,7 @@ Requires ``pytest-asyncio``.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -27,7 +28,7 @@ from .app import CoreServerApp
 from .plugins import PluginManager
 from .serve import start
 
-__all__ = ["RegisterPlugin", "ServerHandle", "ServerClient"]
+__all__ = ["RegisterPlugin", "ServerClient", "ServerHandle", "run_server"]
 
 
 class RegisterPlugin(Protocol):
@@ -139,17 +140,27 @@ def jcs_register_plugin(jcs_plugin_manager: PluginManager) -> RegisterPlugin:
     return register
 
 
-@pytest_asyncio.fixture
-async def jcs_server(jcs_config: Config, jcs_plugin_manager: PluginManager) -> AsyncIterator[ServerHandle]:
-    """A real server on 127.0.0.1 at a free port; stopped (kernels included) after the test."""
-    app = CoreServerApp(config=jcs_config)
-    jcs_plugin_manager.load_enabled()
-    app.initialize([], plugin_manager=jcs_plugin_manager)
+@contextlib.asynccontextmanager
+async def run_server(config: Config, plugin_manager: PluginManager) -> AsyncIterator[ServerHandle]:
+    """Start a real server in the running event loop; stop it, plugins' clean-up included, on exit.
+
+    ``jcs_server`` uses this; call it directly to test start-up errors or what happens at shutdown.
+    """
+    app = CoreServerApp(config=config)
+    plugin_manager.load_enabled()
+    app.initialize([], plugin_manager=plugin_manager)
     runner, url = await start(app)
     try:
         yield ServerHandle(app, url, runner.app)
     finally:
         await runner.cleanup()
+
+
+@pytest_asyncio.fixture
+async def jcs_server(jcs_config: Config, jcs_plugin_manager: PluginManager) -> AsyncIterator[ServerHandle]:
+    """A real server on 127.0.0.1 at a free port; stopped (kernels included) after the test."""
+    async with run_server(jcs_config, jcs_plugin_manager) as server:
+        yield server
 
 
 @pytest_asyncio.fixture

@@ -92,8 +92,9 @@ def check_namespace(plugin: str, path: str) -> None:
         return
     if any(_under(path, prefix) for prefix in STANDARD_PATHS.get(plugin, ())):
         return
-    owners = [name for name, prefixes in STANDARD_PATHS.items() if any(_under(path, p) for p in prefixes)]
-    hint = f" (reserved for the {owners[0]!r} service)" if owners else ""
+    # name the most specific owner: /api/kernels/x belongs to kernels, not to api's /api
+    owners = sorted((len(p), name) for name, prefixes in STANDARD_PATHS.items() for p in prefixes if _under(path, p))
+    hint = f" (reserved for the {owners[-1][1]!r} service)" if owners else ""
     raise RouteConflict(
         f"Plugin {plugin!r} may not serve {path!r}{hint}; "
         f"third-party routes belong under /extension/api/{plugin}/ or /static/{plugin}/"

@@ -28,6 +28,7 @@ import zmq.asyncio
 from aiohttp import WSCloseCode, web
 
 from .messages import to_legacy, to_v1
+from .ratelimit import RateLimiter
 
 if TYPE_CHECKING:
     from jupyter_client.session import Session
@@ -93,6 +94,7 @@ class KernelBridge:
         buffer_max_age: float,
         kernel_info_timeout: float,
         on_activity: Callable[[], None],
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         self.kernel_id = kernel_id
         self.manager = manager  # jupyter_client KernelManager
@@ -101,6 +103,7 @@ class KernelBridge:
         self.buffer_max_age = buffer_max_age
         self.kernel_info_timeout = kernel_info_timeout
         self.on_activity = on_activity
+        self.rate_limiter = rate_limiter
         self.execution_state = "starting"
         self.last_activity = time.time()
         self.slots: dict[str, Slot] = {}
@@ -161,15 +164,12 @@ class KernelBridge:
         """
         replied, iopub_seen = asyncio.Event(), asyncio.Event()
         deadline = time.monotonic() + self.kernel_info_timeout
-        msg_id = ""
         try:
             while not (replied.is_set() and iopub_seen.is_set()):
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"Kernel {self.kernel_id} did not answer kernel_info within {self.kernel_info_timeout} s")
-                msg = self.session.msg("kernel_info_request")
-                msg_id = msg["header"]["msg_id"]
-                self._nudge = (msg_id, replied, iopub_seen)
-                parts = [self.session.pack(msg[k]) for k in ("header", "parent_header", "metadata", "content")]
+                parts, header = self._message("kernel_info_request", {})
+                self._nudge = (header["msg_id"], replied, iopub_seen)
                 await self.sockets["shell"].send_multipart([DELIM, self.session.sign(parts), *parts])
                 try:
                     await asyncio.wait_for(_both(replied, iopub_seen), 0.5)
@@ -203,10 +203,16 @@ class KernelBridge:
         if self.buffer_max_bytes <= 0:
             del self.slots[connection.session_id]
 
+    def _stream_message(self, text: str) -> tuple[list[bytes], dict[str, Any]]:
+        """Build a stderr ``stream`` message the server itself sends to clients."""
+        return self._message("stream", {"name": "stderr", "text": f"[jupyter-core-server] {text}\n"})
+
+    def _message(self, msg_type: str, content: dict[str, Any]) -> tuple[list[bytes], dict[str, Any]]:
+        msg = self.session.msg(msg_type, content)
+        return [self.session.pack(msg[k]) for k in ("header", "parent_header", "metadata", "content")], msg["header"]
+
     def _notice(self, connection: Connection, text: str) -> None:
-        msg = self.session.msg("stream", {"name": "stderr", "text": f"[jupyter-core-server] {text}\n"})
-        parts = [self.session.pack(msg[k]) for k in ("header", "parent_header", "metadata", "content")]
-        connection.send("iopub", parts, msg["header"])
+        connection.send("iopub", *self._stream_message(text))
 
     # -- kernel -> clients -------------------------------------------------------------------
 
@@ -235,10 +241,21 @@ class KernelBridge:
             state = json.loads(parts[3]).get("execution_state")
             if state:
                 self.execution_state = state
+                if state == "idle" and self.rate_limiter is not None:
+                    self.rate_limiter.reset()
         elif msg_type in OUTPUT_TYPES:
             self.touch()
+            if self.rate_limiter is not None and msg_type != "execute_input":
+                allowed, notice = self.rate_limiter.check(time.time(), sum(len(p) for p in parts))
+                if not allowed:
+                    if notice:
+                        self._fan_out(*self._stream_message(notice))
+                    return
         if self._nudge is not None:
             self._nudge[2].set()
+        self._fan_out(parts, header)
+
+    def _fan_out(self, parts: list[bytes], header: dict[str, Any]) -> None:
         now = 0.0
         for slot in self.slots.values():
             if slot.connection is not None:
@@ -305,9 +322,7 @@ class KernelBridge:
     def broadcast_status(self, state: str) -> None:
         """Tell every client the kernel is ``restarting`` or ``dead`` (the kernel cannot say so)."""
         self.execution_state = state
-        msg = self.session.msg("status", {"execution_state": state})
-        parts = [self.session.pack(msg[k]) for k in ("header", "parent_header", "metadata", "content")]
-        self._from_iopub(parts, msg["header"])
+        self._fan_out(*self._message("status", {"execution_state": state}))
 
     async def close(self, reason: str = "Kernel shut down") -> None:
         """Close every client and the ZMQ sockets."""

@@ -22,6 +22,7 @@ from traitlets.config import LoggingConfigurable
 from ..errors import ApiError, BadRequest, NotFound
 from ..kernelspecs.cache import NoSuchKernelSpec
 from .channels import KernelBridge
+from .ratelimit import RateLimiter
 
 if TYPE_CHECKING:
     from jupyter_client.kernelspec import KernelSpecManager
@@ -65,8 +66,10 @@ class KernelService(LoggingConfigurable):
     websocket_max_message_size = Integer(1024 * 1024 * 1024, help="Largest websocket message accepted from a client, in bytes.").tag(config=True)
     allowed_env = List(Unicode(), help="Environment variable names (besides KERNEL_*) a client may set in POST /api/kernels.").tag(config=True)
     default_kernel_name = Unicode("", help="Kernel started when a request names none (default: the kernelspec manager's default).").tag(config=True)
-    shutdown_wait = Float(5.0, help="Seconds a kernel gets to shut down politely before it is killed.").tag(config=True)
-    restart_limit = Integer(5, help="Automatic restarts of a dying kernel before it is declared dead.").tag(config=True)
+    limit_rate = Bool(False, help="Drop IOPub output beyond the rate limits below (jupyter_server's limiter; off by default).").tag(config=True)
+    iopub_msg_rate_limit = Float(1000.0, help="With limit_rate: most output messages per second, averaged over rate_limit_window.").tag(config=True)
+    iopub_data_rate_limit = Float(1_000_000.0, help="With limit_rate: most output bytes per second, averaged over rate_limit_window.").tag(config=True)
+    rate_limit_window = Float(3.0, help="With limit_rate: seconds over which rates are averaged.").tag(config=True)
 
     def __init__(self, server: CoreServerApp, kernel_spec_manager: KernelSpecManager) -> None:
         super().__init__(parent=server)
@@ -171,8 +174,6 @@ class KernelService(LoggingConfigurable):
             kwargs["kernel_id"] = kernel_id
         kernel_id = await self.manager.start_kernel(kernel_name=name, **kwargs)
         km = self.manager.get_kernel(kernel_id)
-        if getattr(km, "_restarter", None) is not None:
-            km._restarter.restart_limit = self.restart_limit
         self.names[kernel_id] = name
         self.bridges[kernel_id] = KernelBridge(
             kernel_id,
@@ -181,6 +182,7 @@ class KernelService(LoggingConfigurable):
             buffer_max_age=self.buffer_max_age,
             kernel_info_timeout=self.kernel_info_timeout,
             on_activity=self._touch,
+            rate_limiter=RateLimiter(self.iopub_msg_rate_limit, self.iopub_data_rate_limit, self.rate_limit_window) if self.limit_rate else None,
         )
         self.bridges[kernel_id].execution_state = "idle"
         km.add_restart_callback(lambda: self._on_restart(kernel_id), "restart")

@@ -1,0 +1,119 @@
+"""jupyter_server in gateway mode (``--gateway-url`` at us) runs code through this server.
+
+jupyter_server is a test-only dependency: the ``tests-all`` nox session installs it and
+sets ``JCS_REQUIRE_GATEWAY_TEST=1`` so that this test cannot silently skip there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from servers import core_server, stop
+
+JUPYTER_SERVER = os.environ.get("JCS_JUPYTER_SERVER") or shutil.which("jupyter-server")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def jupyter_server_cmd() -> str:
+    if JUPYTER_SERVER is None:
+        if os.environ.get("JCS_REQUIRE_GATEWAY_TEST"):
+            pytest.fail("jupyter_server is required for this session but jupyter-server is not on PATH")
+        pytest.skip("jupyter_server not installed (set JCS_JUPYTER_SERVER or run nox -s tests-all)")
+    return JUPYTER_SERVER
+
+
+async def _wait_http(url: str, headers: dict[str, str], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession(headers=headers) as session:
+        while time.monotonic() < deadline:
+            try:
+                async with session.get(url) as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer 200 within {timeout} s")
+
+
+async def test_jupyter_server_gateway_runs_code_through_us(tmp_path: Path, jupyter_server_cmd: str) -> None:
+    with core_server(tmp_path / "gateway") as gateway:
+        port = _free_port()
+        token = secrets.token_hex(16)
+        env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "js-config"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "js-runtime")}
+        (tmp_path / "js-root").mkdir()
+        process = subprocess.Popen(
+            [
+                jupyter_server_cmd,
+                f"--port={port}",
+                "--ip=127.0.0.1",
+                "--no-browser",
+                "--allow-root",
+                f"--ServerApp.token={token}",
+                f"--ServerApp.root_dir={tmp_path / 'js-root'}",
+                f"--gateway-url=http://127.0.0.1:{gateway.port}",
+                f"--GatewayClient.auth_token={gateway.token}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+            text=True,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}/"
+            headers = {"Authorization": f"token {token}"}
+            await _wait_http(base + "api/kernelspecs", headers)
+            async with aiohttp.ClientSession(headers=headers) as session:
+                async with session.get(base + "api/kernelspecs") as response:
+                    specs = await response.json()
+                assert "python3" in specs["kernelspecs"]
+                async with session.post(base + "api/kernels", json={"name": "python3"}) as response:
+                    assert response.status == 201, await response.text()
+                    kernel = await response.json()
+                # The kernel lives in our server, not in jupyter_server.
+                async with aiohttp.ClientSession(headers={"Authorization": f"token {gateway.token}"}) as ours:
+                    async with ours.get(gateway.url + "api/kernels") as response:
+                        assert kernel["id"] in [k["id"] for k in await response.json()]
+                ws_url = f"ws://127.0.0.1:{port}/api/kernels/{kernel['id']}/channels?session_id={uuid.uuid4()}"
+                async with session.ws_connect(ws_url) as ws:
+                    msg_id = uuid.uuid4().hex
+                    request = {
+                        "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "t", "session": "s", "version": "5.3", "date": "2026-01-01T00:00:00Z"},
+                        "parent_header": {},
+                        "metadata": {},
+                        "content": {"code": "1+1", "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False},
+                        "channel": "shell",
+                    }
+                    await ws.send_str(json.dumps(request))
+                    result = None
+                    deadline = time.monotonic() + 60
+                    while result is None and time.monotonic() < deadline:
+                        frame = await asyncio.wait_for(ws.receive(), 60)
+                        if frame.type != aiohttp.WSMsgType.TEXT:
+                            continue
+                        msg = json.loads(frame.data)
+                        if msg.get("parent_header", {}).get("msg_id") == msg_id and msg["header"]["msg_type"] == "execute_result":
+                            result = msg["content"]["data"]["text/plain"]
+                    assert result == "2"
+                async with session.delete(base + f"api/kernels/{kernel['id']}") as response:
+                    assert response.status == 204
+        finally:
+            stop(process)
