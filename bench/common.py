@@ -7,10 +7,12 @@ A benchmark module exposes ``NAME``, ``SERVERS`` (which servers it compares),
 
 from __future__ import annotations
 
+import math
 import statistics
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from servers import ServerSpec
 
@@ -29,7 +31,7 @@ def median(values: Sequence[float]) -> float:
 
 
 def ratio(a: float | None, b: float | None) -> float | None:
-    if a is None or b is None or b == 0 or a != a or b != b:  # None / zero / NaN
+    if a is None or b is None or b == 0 or math.isnan(a) or math.isnan(b):
         return None
     return a / b
 
@@ -46,6 +48,6 @@ def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     """A plain left-aligned text table."""
     cells = [[str(c) for c in header]] + [[str(c) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return lines

@@ -46,10 +46,16 @@ def install_wrk(log=print, timeout: float = 300) -> str | None:
         return None
     log("wrk not found; installing it with apt-get (use --no-install-wrk to skip) ...")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for cmds in ([["apt-get", "install", "-y", "-qq", "wrk"]], [["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "wrk"]]):
+    for cmds in (
+        [["apt-get", "install", "-y", "-qq", "wrk"]],
+        [["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "wrk"]],
+    ):
         try:
             ok = all(
-                subprocess.run(c, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout, check=False).returncode == 0
+                subprocess.run(
+                    c, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=timeout, check=False
+                ).returncode
+                == 0
                 for c in cmds
             )
         except (OSError, subprocess.TimeoutExpired):
@@ -64,14 +70,21 @@ def run_wrk(wrk: str, url: str, headers: dict[str, str], concurrency: int, durat
     with tempfile.TemporaryDirectory(prefix="bench-wrk-") as tmp:
         script = Path(tmp) / "report.lua"
         script.write_text(WRK_SCRIPT)
-        argv = [wrk, f"-t{max(1, min(threads, concurrency))}", f"-c{concurrency}", f"-d{max(1, round(duration))}s", "-s", str(script)]
+        argv = [
+            wrk,
+            f"-t{max(1, min(threads, concurrency))}",
+            f"-c{concurrency}",
+            f"-d{max(1, round(duration))}s",
+            "-s",
+            str(script),
+        ]
         for key, value in {**headers, "Connection": "keep-alive"}.items():
             argv += ["-H", f"{key}: {value}"]
         argv.append(url)
         out = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 30, check=False)
     for line in out.stdout.splitlines():
         if line.startswith("BENCH_JSON "):
-            data = json.loads(line[len("BENCH_JSON "):])
+            data = json.loads(line[len("BENCH_JSON ") :])
             seconds = data.pop("duration_us") / 1e6
             data["seconds"] = seconds
             data["rps"] = data["requests"] / seconds if seconds else 0.0
@@ -113,7 +126,7 @@ async def _aiohttp_load(url: str, headers: dict[str, str], concurrency: int, dur
                         await resp.read()
                         if not 200 <= resp.status < 300:
                             counts["non2xx"] += 1
-                except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+                except (TimeoutError, aiohttp.ClientError, OSError):
                     counts["socket_errors"] += 1
                     await asyncio.sleep(0.001)
                     continue

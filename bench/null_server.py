@@ -9,7 +9,10 @@ import argparse
 
 from aiohttp import web
 
-BODY = b'{"started": "2026-01-01T00:00:00.000000Z", "last_activity": "2026-01-01T00:00:00.000000Z", "kernels": 0, "connections": 0}'
+BODY = (
+    b'{"started": "2026-01-01T00:00:00.000000Z", "last_activity": "2026-01-01T00:00:00.000000Z", '
+    b'"kernels": 0, "connections": 0}'
+)
 
 
 async def fixed(request: web.Request) -> web.Response:

@@ -51,28 +51,29 @@ def run(ctx: Context) -> dict:
                 _load(ctx, server, 1.0)  # warm-up, discarded
                 cpu0 = proc_cpu_seconds(server.pid)
                 sample = _load(ctx, server, ctx.args.duration)
-                cpu = proc_cpu_seconds(server.pid) - cpu0
-                sample["server_cpu_ms_per_req"] = cpu * 1000 / sample["requests"] if sample["requests"] else None
+                cpu_s = proc_cpu_seconds(server.pid) - cpu0
+                sample["server_cpu_ms_per_req"] = cpu_s * 1000 / sample["requests"] if sample["requests"] else None
                 samples[name].append(sample)
-                ctx.log(f"[rest] round {i + 1}/{ctx.args.rest_rounds} {name}: {sample['rps']:.0f} req/s ({sample['generator']})")
+                rnd = f"{i + 1}/{ctx.args.rest_rounds}"
+                ctx.log(f"[rest] round {rnd} {name}: {sample['rps']:.0f} req/s ({sample['generator']})")
     finally:
         for server in running.values():
             server.stop()
 
     servers = {}
     for name in names:
-        s = samples[name]
-        cpu = [x["server_cpu_ms_per_req"] for x in s if x["server_cpu_ms_per_req"] is not None]
+        runs = samples[name]
+        cpu = [x["server_cpu_ms_per_req"] for x in runs if x["server_cpu_ms_per_req"] is not None]
         servers[name] = {
             "version": ctx.specs[name].version,
-            "rps_median": median([x["rps"] for x in s]),
-            "rps_max": max(x["rps"] for x in s),
-            "p50_ms_median": median([x["p50_ms"] for x in s]),
-            "p99_ms_median": median([x["p99_ms"] for x in s]),
-            "non2xx": sum(x["non2xx"] for x in s),
-            "socket_errors": sum(x["socket_errors"] for x in s),
+            "rps_median": median([x["rps"] for x in runs]),
+            "rps_max": max(x["rps"] for x in runs),
+            "p50_ms_median": median([x["p50_ms"] for x in runs]),
+            "p99_ms_median": median([x["p99_ms"] for x in runs]),
+            "non2xx": sum(x["non2xx"] for x in runs),
+            "socket_errors": sum(x["socket_errors"] for x in runs),
             "server_cpu_ms_per_req": median(cpu) if cpu else None,
-            "samples": s,
+            "samples": runs,
         }
 
     def rps(name: str) -> float | None:
@@ -95,15 +96,29 @@ def report(result: dict) -> list[str]:
     rows = []
     for name, s in result["servers"].items():
         cpu = s["server_cpu_ms_per_req"]
-        rows.append((
-            name, f"{s['rps_median']:.0f}", f"{s['rps_max']:.0f}", f"{s['p50_ms_median']:.2f}", f"{s['p99_ms_median']:.2f}",
-            "n/a" if cpu is None else f"{cpu:.3f}", s["non2xx"], s["socket_errors"], s["version"],
-        ))
+        rows.append(
+            (
+                name,
+                f"{s['rps_median']:.0f}",
+                f"{s['rps_max']:.0f}",
+                f"{s['p50_ms_median']:.2f}",
+                f"{s['p99_ms_median']:.2f}",
+                "n/a" if cpu is None else f"{cpu:.3f}",
+                s["non2xx"],
+                s["socket_errors"],
+                s["version"],
+            )
+        )
     lines = [
-        f"REST throughput: GET {result['path']}, {result['concurrency']} keep-alive clients, "
-        f"{result['duration_s']:g} s x {result['rounds']} rounds, load by {result['generator']}"
+        (
+            f"REST throughput: GET {result['path']}, {result['concurrency']} keep-alive clients, "
+            f"{result['duration_s']:g} s x {result['rounds']} rounds, load by {result['generator']}"
+        )
     ]
-    lines += table(("server", "req/s med", "req/s max", "p50 ms", "p99 ms", "srv CPU ms/req", "non-2xx", "sock err", "version"), rows)
+    lines += table(
+        ("server", "req/s med", "req/s max", "p50 ms", "p99 ms", "srv CPU ms/req", "non-2xx", "sock err", "version"),
+        rows,
+    )
     r = result["ratios"]
     lines.append(fmt_ratio("ratio ours/null", r["ours/null"], f">= {TARGET}", result["target"]["met"]))
     lines.append(fmt_ratio("ratio ours/jupyter_server", r["ours/jupyter_server"]))

@@ -20,15 +20,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCH_DIR = Path(__file__).resolve().parent
-if str(BENCH_DIR) not in sys.path:
-    sys.path.insert(0, str(BENCH_DIR))
+# ``python bench/run.py`` puts this folder first on sys.path, so the sibling modules import by name.
+import loadgen
+import rest
+import servers
+import startup
+from common import Context
 
-import loadgen  # noqa: E402
-import rest  # noqa: E402
-import servers  # noqa: E402
-import startup  # noqa: E402
-from common import Context  # noqa: E402
+BENCH_DIR = Path(__file__).resolve().parent
 
 # name -> module with NAME, SERVERS, run(ctx), report(result). Add kernel benchmarks here.
 BENCHMARKS = {m.NAME: m for m in (startup, rest)}
@@ -36,16 +35,46 @@ BENCHMARKS = {m.NAME: m for m in (startup, rest)}
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--only", default=",".join(BENCHMARKS), help=f"comma-separated benchmarks (default: all: {','.join(BENCHMARKS)})")
-    p.add_argument("--servers", default=",".join(servers.ALL_SERVERS), help="comma-separated servers to compare (default: %(default)s)")
+    p.add_argument(
+        "--only",
+        default=",".join(BENCHMARKS),
+        help=f"comma-separated benchmarks (default: all: {','.join(BENCHMARKS)})",
+    )
+    p.add_argument(
+        "--servers",
+        default=",".join(servers.ALL_SERVERS),
+        help="comma-separated servers to compare (default: %(default)s)",
+    )
     p.add_argument("--repeat", type=int, default=5, help="cold-start launches per server (default: %(default)s)")
-    p.add_argument("--duration", type=float, default=5.0, help="seconds of load per REST measurement (default: %(default)s)")
-    p.add_argument("--rest-rounds", type=int, default=3, help="REST measurements per server, alternating order (default: %(default)s)")
+    p.add_argument(
+        "--duration", type=float, default=5.0, help="seconds of load per REST measurement (default: %(default)s)"
+    )
+    p.add_argument(
+        "--rest-rounds",
+        type=int,
+        default=3,
+        help="REST measurements per server, alternating order (default: %(default)s)",
+    )
     p.add_argument("--concurrency", type=int, default=32, help="concurrent REST clients (default: %(default)s)")
-    p.add_argument("--loadgen", choices=("auto", "wrk", "aiohttp"), default="auto", help="REST load generator (default: wrk if available)")
+    p.add_argument(
+        "--loadgen",
+        choices=("auto", "wrk", "aiohttp"),
+        default="auto",
+        help="REST load generator (default: wrk if available)",
+    )
     p.add_argument("--no-install-wrk", action="store_true", help="do not try 'apt-get install wrk' when wrk is missing")
-    p.add_argument("--startup-timeout", type=float, default=120.0, help="seconds a server may take to answer (default: %(default)s)")
-    p.add_argument("--jupyter-server-venv", type=Path, default=servers.DEFAULT_JS_VENV, help="venv for jupyter_server (created on demand)")
+    p.add_argument(
+        "--startup-timeout",
+        type=float,
+        default=120.0,
+        help="seconds a server may take to answer (default: %(default)s)",
+    )
+    p.add_argument(
+        "--jupyter-server-venv",
+        type=Path,
+        default=servers.DEFAULT_JS_VENV,
+        help="venv for jupyter_server (created on demand)",
+    )
     p.add_argument("--json-out", type=Path, default=None, help="results file (default: bench/results/<timestamp>.json)")
     p.add_argument("--no-json", action="store_true", help="write no results file")
     p.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
@@ -68,7 +97,14 @@ def log(msg: str) -> None:
 
 def git_commit() -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=servers.REPO_ROOT, capture_output=True, text=True, timeout=10, check=False)
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=servers.REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
         return out.stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         return ""
@@ -90,7 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     started = _dt.datetime.now()
     args.wrk = resolve_wrk(args) if "rest" in args.only else None
 
-    wanted = [s for s in servers.ALL_SERVERS if s in args.servers and any(s in BENCHMARKS[b].SERVERS for b in args.only)]
+    wanted = [
+        s for s in servers.ALL_SERVERS if s in args.servers and any(s in BENCHMARKS[b].SERVERS for b in args.only)
+    ]
     try:
         specs = servers.make_specs(wanted, js_venv=args.jupyter_server_venv, log=log)
     except (servers.BenchError, subprocess.SubprocessError, OSError) as exc:

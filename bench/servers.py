@@ -26,9 +26,10 @@ import sys
 import sysconfig
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -57,7 +58,9 @@ def _bin_dir(venv: Path) -> Path:
     return venv / ("Scripts" if os.name == "nt" else "bin")
 
 
-def ensure_jupyter_server_venv(venv: Path = DEFAULT_JS_VENV, log: Callable[[str], None] = print, timeout: float = 900) -> Path:
+def ensure_jupyter_server_venv(
+    venv: Path = DEFAULT_JS_VENV, log: Callable[[str], None] = print, timeout: float = 900
+) -> Path:
     """Create ``venv`` with jupyter_server 2.x + ipykernel unless it is already complete.
 
     Returns the venv's ``jupyter`` executable. A marker file written after a
@@ -120,7 +123,9 @@ class ServerSpec:
     ready_paths: tuple[str, ...] = ("/api/kernelspecs", "/api/status")
 
 
-def make_specs(names: list[str], js_venv: Path = DEFAULT_JS_VENV, log: Callable[[str], None] = print) -> dict[str, ServerSpec]:
+def make_specs(
+    names: list[str], js_venv: Path = DEFAULT_JS_VENV, log: Callable[[str], None] = print
+) -> dict[str, ServerSpec]:
     """Specs for the requested server names; creates the jupyter_server venv if needed."""
     specs: dict[str, ServerSpec] = {}
     for name in names:
@@ -134,12 +139,16 @@ def make_specs(names: list[str], js_venv: Path = DEFAULT_JS_VENV, log: Callable[
         elif name == JUPYTER_SERVER:
             jupyter = ensure_jupyter_server_venv(js_venv, log=log)
             root_flag = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+
+            def js_command(port: int, token: str, j: Path = jupyter, extra: list[str] = root_flag) -> list[str]:
+                return [
+                    *(str(j), "server", "--port", str(port), f"--ServerApp.token={token}", "--no-browser"),
+                    *(f"--ServerApp.ip={HOST}", "--ServerApp.port_retries=0", *extra),
+                ]
+
             specs[name] = ServerSpec(
                 name=JUPYTER_SERVER,
-                command=lambda port, token, j=jupyter, extra=root_flag: [
-                    str(j), "server", "--port", str(port), f"--ServerApp.token={token}", "--no-browser",
-                    f"--ServerApp.ip={HOST}", "--ServerApp.port_retries=0", *extra,
-                ],
+                command=js_command,
                 env={
                     "PATH": f"{jupyter.parent}{os.pathsep}{os.environ.get('PATH', '')}",
                     "VIRTUAL_ENV": str(jupyter.parent.parent),
@@ -149,7 +158,14 @@ def make_specs(names: list[str], js_venv: Path = DEFAULT_JS_VENV, log: Callable[
         elif name == NULL:
             specs[name] = ServerSpec(
                 name=NULL,
-                command=lambda port, token: [sys.executable, str(BENCH_DIR / "null_server.py"), "--port", str(port), "--host", HOST],
+                command=lambda port, token: [
+                    sys.executable,
+                    str(BENCH_DIR / "null_server.py"),
+                    "--port",
+                    str(port),
+                    "--host",
+                    HOST,
+                ],
                 needs_token=False,
                 version="aiohttp " + package_version(sys.executable, "aiohttp"),
                 ready_paths=("/api/kernelspecs",),
@@ -203,7 +219,7 @@ def proc_rss_mib(pid: int) -> float:
 
 
 class ServerProcess:
-    """One running server: ``start()``, ``wait_ready()``, ``stop()`` (or use as a context manager)."""
+    """One server process: ``start()``, ``wait_ready()``, ``stop()`` (or ``launched()`` below)."""
 
     def __init__(self, spec: ServerSpec, workdir: Path | None = None) -> None:
         self.spec = spec
@@ -259,7 +275,9 @@ class ServerProcess:
         log = open(self.log_path, "wb")  # noqa: SIM115 - closed when the child is reaped
         try:
             self.started_at = time.perf_counter()
-            self.proc = subprocess.Popen(argv, cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            self.proc = subprocess.Popen(
+                argv, cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
         finally:
             log.close()  # the child holds its own copy
 
@@ -274,7 +292,9 @@ class ServerProcess:
         deadline = self.started_at + timeout
         while time.perf_counter() < deadline:
             if self.proc.poll() is not None:
-                raise BenchError(f"{self.spec.name} exited with {self.proc.returncode} before answering:\n{self.log_tail()}")
+                raise BenchError(
+                    f"{self.spec.name} exited with {self.proc.returncode} before answering:\n{self.log_tail()}"
+                )
             try:
                 status, body = http_get(self.port, paths[0], self.headers)
             except OSError:
@@ -287,7 +307,9 @@ class ServerProcess:
                 paths.pop(0)
                 continue
             if status not in (404, 503):  # a broken endpoint: say so now rather than at the timeout
-                raise BenchError(f"{self.spec.name}: GET {paths[0]} answered {status}: {body[:300]!r}\n{self.log_tail(8)}")
+                raise BenchError(
+                    f"{self.spec.name}: GET {paths[0]} answered {status}: {body[:300]!r}\n{self.log_tail(8)}"
+                )
             time.sleep(interval)  # 503 (or a lone 404) while starting up
         raise BenchError(f"{self.spec.name} gave no 200 on {paths[0]} within {timeout:.0f} s:\n{self.log_tail()}")
 
@@ -309,14 +331,14 @@ class ServerProcess:
             self._own_tmp = None
         return code
 
-    def __enter__(self) -> "ServerProcess":
-        self.start()
-        try:
-            self.wait_ready()
-        except BaseException:
-            self.stop()
-            raise
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+@contextmanager
+def launched(spec: ServerSpec, timeout: float = 60.0) -> Iterator[ServerProcess]:
+    """A started, ready server, stopped on exit: ``with launched(specs["ours"]) as server: ...``."""
+    server = ServerProcess(spec)
+    try:
+        server.start()
+        server.wait_ready(timeout=timeout)
+        yield server
+    finally:
+        server.stop()

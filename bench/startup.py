@@ -41,7 +41,8 @@ def run(ctx: Context) -> dict:
         for name in order:
             sample = _launch_once(ctx, name)
             samples[name].append(sample)
-            ctx.log(f"[startup] round {i + 1}/{ctx.args.repeat} {name}: {sample['seconds'] * 1000:.0f} ms ({sample['path']})")
+            ms = sample["seconds"] * 1000
+            ctx.log(f"[startup] round {i + 1}/{ctx.args.repeat} {name}: {ms:.0f} ms ({sample['path']})")
     servers = {}
     for name in names:
         secs = [s["seconds"] for s in samples[name]]
@@ -76,14 +77,28 @@ def run(ctx: Context) -> dict:
 
 def report(result: dict) -> list[str]:
     rows = [
-        (name, f"{s['median_s'] * 1000:.0f}", f"{s['min_s'] * 1000:.0f}", f"{s['max_s'] * 1000:.0f}",
-         f"{s['rss_mib_median']:.0f}", ",".join(s["ready_paths"]), s["version"])
+        (
+            name,
+            f"{s['median_s'] * 1000:.0f}",
+            f"{s['min_s'] * 1000:.0f}",
+            f"{s['max_s'] * 1000:.0f}",
+            f"{s['rss_mib_median']:.0f}",
+            ",".join(s["ready_paths"]),
+            s["version"],
+        )
         for name, s in result["servers"].items()
     ]
     lines = [f"Cold start: spawn -> first HTTP 200 (n={result['repeat']}, alternating order)"]
     lines += table(("server", "median ms", "min ms", "max ms", "RSS MiB", "probe", "version"), rows)
     r = result["ratios"]
-    lines.append(fmt_ratio("ratio ours/jupyter_server (median)", r["ours/jupyter_server (median)"], f"<= {TARGET}", result["target"]["met"]))
+    lines.append(
+        fmt_ratio(
+            "ratio ours/jupyter_server (median)",
+            r["ours/jupyter_server (median)"],
+            f"<= {TARGET}",
+            result["target"]["met"],
+        )
+    )
     lines.append(fmt_ratio("ratio ours/jupyter_server (min)", r["ours/jupyter_server (min)"]))
     lines.append(fmt_ratio("ratio ours/null (median)", r["ours/null (median)"]))
     return lines

@@ -31,7 +31,7 @@ extensions = [
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
 root_doc = "index"
-exclude_patterns = ["_build", "requirements.txt", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
 
 # Unresolved cross-references to third-party objects (aiohttp, traitlets) are not
 # errors: intersphinx is off because builds must not need the network.
@@ -40,13 +40,12 @@ nitpicky = False
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
 
-# The hookspecs annotate with names imported only under TYPE_CHECKING (and models of
-# services that may not be importable); rendering types into the description, from
-# the annotation strings, keeps autodoc from trying to resolve them in signatures.
+# The hookspecs annotate with names imported only under TYPE_CHECKING. Types are
+# rendered in the parameter descriptions, as the annotations spell them; names that
+# cannot be resolved stay text instead of producing warnings.
 autodoc_typehints = "description"
 autodoc_typehints_format = "short"
 autodoc_member_order = "bysource"
-autodoc_class_signature = "separated"
 
 html_theme = "alabaster"
 html_title = f"jupyter-core-server {release}"
@@ -54,6 +53,8 @@ html_theme_options = {
     "description": "A kernel-only Jupyter server with plugins",
     "fixed_sidebar": True,
     "show_relbars": True,
+    "page_width": "1100px",
+    "sidebar_width": "240px",
 }
 html_sidebars = {"**": ["about.html", "navigation.html", "relations.html", "searchbox.html"]}
 html_static_path: list[str] = []

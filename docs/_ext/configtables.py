@@ -14,7 +14,8 @@ Defaults computed at run time are shown as *computed*; the page should say how.
 
 Each option becomes a ``confval`` target of Sphinx's standard domain, so other pages
 link to it with ``{confval}`CoreServerApp.port``` (MyST) or
-``:confval:`CoreServerApp.port``` (reST).
+``:confval:`CoreServerApp.port``` (reST); Sphinx warns about a reference to an
+option that no table defines.
 
 The table is built from docutils nodes, so it renders the same from Markdown and
 reStructuredText pages. Help text may use reST inline literals (````x````) and

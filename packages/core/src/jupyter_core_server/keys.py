@@ -13,7 +13,6 @@ from aiohttp import web
 
 if TYPE_CHECKING:
     from .app import CoreServerApp
-    from .auth.identity import Authenticator
     from .kernels.manager import KernelService
     from .kernelspecs.cache import KernelSpecCache
     from .plugins import PluginManager
@@ -21,7 +20,6 @@ if TYPE_CHECKING:
     from .sessions.manager import SessionManager
 
 __all__ = [
-    "AUTHENTICATOR",
     "KERNELSPECS",
     "KERNEL_SERVICE",
     "PLUGIN_MANAGER",
@@ -47,7 +45,6 @@ class ServerState:
 
 SERVER = web.AppKey["CoreServerApp"]("jupyter_core_server.server")
 PLUGIN_MANAGER = web.AppKey["PluginManager"]("jupyter_core_server.plugin_manager")
-AUTHENTICATOR = web.AppKey["Authenticator"]("jupyter_core_server.authenticator")
 ROUTE_INFO = web.AppKey["dict[Any, RouteInfo]"]("jupyter_core_server.route_info")
 WEBSOCKETS = web.AppKey["weakref.WeakSet[web.WebSocketResponse]"]("jupyter_core_server.websockets")
 STATE = web.AppKey[ServerState]("jupyter_core_server.state")

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from jupyter_client.multikernelmanager import AsyncMultiKernelManager
+from jupyter_core.paths import jupyter_runtime_dir
 from traitlets import Bool, Float, Integer, List, Unicode
 from traitlets.config import LoggingConfigurable
 
@@ -79,6 +80,11 @@ class KernelService(LoggingConfigurable):
             kernel_spec_manager=kernel_spec_manager,
             kernel_manager_class="jupyter_client.ioloop.AsyncIOLoopKernelManager",
         )
+        if not self.manager.connection_dir:
+            # Connection files hold the kernels' signing keys: keep them in the private
+            # runtime directory, never in the working directory (jupyter_client's default).
+            self.manager.connection_dir = jupyter_runtime_dir()
+            os.makedirs(self.manager.connection_dir, mode=0o700, exist_ok=True)
         self.bridges: dict[str, KernelBridge] = {}
         self.names: dict[str, str] = {}
         self.reasons: dict[str, str] = {}

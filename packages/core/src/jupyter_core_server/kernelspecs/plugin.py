@@ -31,8 +31,14 @@ def openapi_spec() -> Mapping[str, Any]:
 def app_context(server: CoreServerApp) -> Callable[[web.Application], AsyncIterator[None]]:
     async def kernelspecs(app: web.Application) -> AsyncIterator[None]:
         from jupyter_client.kernelspec import KernelSpecManager
+        from jupyter_core.paths import jupyter_path
 
-        app[KERNELSPECS] = KernelSpecCache(KernelSpecManager(parent=server))
+        manager = KernelSpecManager(parent=server)
+        if "kernel_dirs" not in server.config.KernelSpecManager:
+            # jupyter_client's default also looks in the legacy IPython directory, which
+            # costs an IPython import at start-up; Jupyter's own paths are what is used today.
+            manager.kernel_dirs = jupyter_path("kernels")
+        app[KERNELSPECS] = KernelSpecCache(manager)
         yield
 
     return kernelspecs
