@@ -225,9 +225,18 @@ async def test_foreign_host_header_is_refused(jcs_client, path: str) -> None:
         assert (await response.json())["reason"] == "host_not_allowed"
 
 
-async def test_localhost_host_header_is_accepted(jcs_server, jcs_client) -> None:
-    async with jcs_client.get("api/status", headers={"Host": f"localhost:{jcs_server.app.actual_port}"}) as response:
+@pytest.mark.parametrize("host", ["localhost:{port}", "LOCALHOST", "127.0.0.1:{port}", "[::1]:{port}", "127.1.2.3"])
+async def test_loopback_host_header_is_accepted(jcs_server, jcs_client, host: str) -> None:
+    async with jcs_client.get("api/status", headers={"Host": host.format(port=jcs_server.app.actual_port)}) as response:
         assert response.status == 200
+
+
+@configured(CoreServerApp={"local_hostnames": ["localhost", "notebook.internal"]})
+async def test_local_hostnames_are_accepted(jcs_client) -> None:
+    async with jcs_client.get("api/status", headers={"Host": "notebook.internal:8888"}) as response:
+        assert response.status == 200
+    async with jcs_client.get("api/status", headers={"Host": "notebook.internal.evil.com"}) as response:
+        assert response.status == 403
 
 
 @configured(CoreServerApp={"allow_remote_access": True})
@@ -424,3 +433,59 @@ async def test_hook_identify(jcs_server) -> None:
 async def test_empty_token_without_password_disables_auth_on_loopback(jcs_server) -> None:
     async with anonymous() as session, session.get(jcs_server.url + "api/status") as response:
         assert response.status == 200
+
+
+# -- websockets --------------------------------------------------------------------------------------
+
+
+class SocketPlugin:
+    """A websocket that echoes text frames."""
+
+    @hookimpl
+    def register_routes(self) -> Sequence[web.RouteDef]:
+        async def echo(request: web.Request) -> web.WebSocketResponse:
+            ws = web.WebSocketResponse()
+            await ws.prepare(request)
+            async for message in ws:
+                await ws.send_str(message.data)
+            return ws
+
+        return [web.get("/extension/api/sock/echo", echo)]
+
+
+@pytest.fixture
+def socket_plugin(jcs_register_plugin) -> None:
+    jcs_register_plugin(SocketPlugin(), "sock")
+
+
+async def ws_status(session: aiohttp.ClientSession, url: str, **kwargs) -> int:
+    """Open a websocket, exchange one message and return 101, or return the refusal's status."""
+    try:
+        async with session.ws_connect(url, **kwargs) as ws:
+            await ws.send_str("ping")
+            assert (await ws.receive(timeout=10)).data == "ping"
+            return 101
+    except aiohttp.WSServerHandshakeError as error:
+        return error.status
+
+
+@pytest.mark.usefixtures("socket_plugin")
+async def test_websocket_needs_a_token(jcs_server) -> None:
+    url = jcs_server.ws_url("extension/api/sock/echo")
+    async with anonymous() as session:
+        assert await ws_status(session, url) == 403
+        assert await ws_status(session, url + "?token=wrong") == 403
+        assert await ws_status(session, f"{url}?token={jcs_server.token}") == 101
+        assert await ws_status(session, url, headers={"Authorization": f"token {jcs_server.token}"}) == 101
+
+
+@pytest.mark.usefixtures("socket_plugin")
+async def test_websocket_origin_is_checked(jcs_server) -> None:
+    url = jcs_server.ws_url("extension/api/sock/echo")
+    async with anonymous() as session:
+        async with session.get(jcs_server.url + "api/status", params={"token": jcs_server.token}):
+            pass  # a browser that logged in: its cookie goes with every websocket
+        assert await ws_status(session, url, origin="http://evil.example") == 403
+        assert await ws_status(session, url, origin=jcs_server.url.rstrip("/")) == 101
+        assert await ws_status(session, url) == 101  # no Origin: not a browser
+

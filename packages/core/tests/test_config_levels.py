@@ -253,9 +253,8 @@ async def test_server_accepts_the_jupyter_token(
 ) -> None:
     monkeypatch.setenv("JUPYTER_TOKEN", "env-secret")
     del jcs_config.Authenticator["token"]
-    async with run_server(jcs_config, jcs_plugin_manager) as server:
-        async with aiohttp.ClientSession() as session:
-            async with session.get(server.url + "api/status", headers={"Authorization": "token env-secret"}) as response:
-                assert response.status == 200
-            async with session.get(server.url + "api/status", headers={"Authorization": "token other"}) as response:
-                assert response.status == 403
+    async with run_server(jcs_config, jcs_plugin_manager) as server, aiohttp.ClientSession() as session:
+        async with session.get(server.url + "api/status", headers={"Authorization": "token env-secret"}) as response:
+            assert response.status == 200
+        async with session.get(server.url + "api/status", headers={"Authorization": "token other"}) as response:
+            assert response.status == 403

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import aiohttp
 import pytest
@@ -156,6 +156,8 @@ async def test_plugin_routes_honour_base_url(jcs_server, jcs_client) -> None:
         ("/extension/api/hello/x", "/extension/api/rogue/"),
         ("/static/hello/x", "/extension/api/rogue/"),
         ("/elsewhere", "/extension/api/rogue/"),
+        ("/extension/api/rogue{rest:.*}", "/extension/api/rogue/"),  # would also match /extension/api/rogue2/...
+        ("/static/rogue{rest:.*}", "/extension/api/rogue/"),
         ("no-slash", "must start with '/'"),
     ],
 )
@@ -174,7 +176,34 @@ async def test_route_outside_its_namespace_fails_only_that_plugin(
             assert (await get_json(session, server.url + "extension/api/hello/greet/x"))[0] == 200
             assert (await get_json(session, server.url + "extension/api/rogue/ok"))[0] == 404
             status, plugins = await get_json(session, server.url + "api/plugins")
-            assert {p["name"]: p["state"] for p in plugins}["rogue"] == "failed"
+            assert status == 200 and {p["name"]: p["state"] for p in plugins}["rogue"] == "failed"
+
+
+class Returns:
+    """Returns something other than a list of route definitions from ``register_routes``."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    @hookimpl
+    def register_routes(self) -> object:
+        return self.value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        pytest.param(web.static("/extension/api/odd/files", "."), id="static-def"),
+        pytest.param(web.get("/extension/api/odd/x", Hello), id="single-route"),
+        pytest.param(["/extension/api/odd/x"], id="strings"),
+    ],
+)
+async def test_malformed_routes_fail_only_that_plugin(lenient, jcs_register_plugin, jcs_config, value: object) -> None:
+    jcs_register_plugin(Hello(), "hello")
+    jcs_register_plugin(Returns(value), "odd")
+    async with run_server(jcs_config, lenient) as server:
+        assert server.app.plugin_manager.records["odd"].state == "failed"
+        assert server.app.plugin_manager.records["hello"].state == "enabled"
 
 
 async def test_route_outside_its_namespace_is_an_error_in_strict_mode(jcs_register_plugin, jcs_plugin_manager, jcs_config) -> None:
@@ -385,8 +414,12 @@ def greeting(jcs_register_plugin) -> None:
 
 @pytest.mark.parametrize("jcs_config", [{"Greeter": {"greeting": "bonjour", "greting": "typo"}}], indirect=True)
 @pytest.mark.usefixtures("greeting")
-async def test_hook_register_configurables(jcs_server, jcs_client, caplog: pytest.LogCaptureFixture) -> None:
+async def test_hook_register_configurables(
+    jcs_server, jcs_client, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert Greeter in jcs_server.app.classes
+    jcs_server.app.print_help(classes=True)  # --help-all
+    assert "--Greeter.greeting=<Unicode>" in capsys.readouterr().out
     async with jcs_client.get("extension/api/greeting/") as response:
         assert await response.json() == {"greeting": "bonjour"}
     warnings = [r.getMessage() for r in caplog.get_records("setup") if r.name == "jupyter_core_server"]
@@ -397,7 +430,7 @@ class GreetApp(Application):
     name = "greet"
     description = "Print a greeting."
     who = Unicode("world", help="Whom to greet.").tag(config=True)
-    aliases = {"who": "GreetApp.who"}
+    aliases: ClassVar[dict[str, str]] = {"who": "GreetApp.who"}
 
     def start(self) -> None:
         print(f"hello {self.who} {' '.join(self.extra_args)}".strip())
@@ -409,25 +442,17 @@ class Subcommands:
         return {"greet": (GreetApp, "Print a greeting."), "list": (GreetApp, "Tries to take a core subcommand.")}
 
 
-def test_hook_register_subcommands(jcs_isolated_paths, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
-    pm = PluginManager(strict=True)
-    pm.discover({name: False for name in _installed_third_party()})
-    pm.register_object(Subcommands(), "subcommands")
+def test_hook_register_subcommands(
+    jcs_plugin_manager: PluginManager, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    jcs_plugin_manager.register_object(Subcommands(), "subcommands")
     app = CoreServerApp()
-    app.initialize(["greet", "--who", "ada", "extra"], plugin_manager=pm)
+    app.initialize(["greet", "--who", "ada", "extra"], plugin_manager=jcs_plugin_manager)
     assert isinstance(app.subapp, GreetApp)
     app.start()
     assert capsys.readouterr().out.strip() == "hello ada extra"
     assert app.subcommands["list"][0] == "jupyter_core_server.cli.ListApp"
     assert any("'list' is already taken" in r.getMessage() for r in caplog.records)
-
-
-def _installed_third_party() -> list[str]:
-    from importlib_metadata import entry_points
-
-    from jupyter_core_server.plugins import ENTRY_POINT_GROUP
-
-    return [ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)]
 
 
 # -- reporting ------------------------------------------------------------------------------------------
@@ -448,3 +473,12 @@ async def test_api_plugins_lists_every_plugin(jcs_client) -> None:
     assert plugins["api"]["routes"] and "GET /api/plugins" in plugins["api"]["routes"]
     assert plugins["hello"]["distribution"] == "(in-process)" and plugins["hello"]["state"] == "enabled"
     assert json.dumps(plugins)  # plain JSON all the way down
+
+
+@pytest.mark.usefixtures("hello")
+async def test_landing_page_lists_plugins_and_api_links(jcs_client) -> None:
+    async with jcs_client.get("") as response:
+        assert response.status == 200 and response.content_type == "text/html"
+        page = await response.text()
+    assert "<td>hello</td><td>(in-process)</td>" in page
+    assert '<a href="/api/spec.yaml">' in page and '<a href="/api/status">' in page

@@ -153,6 +153,18 @@ class CoreServerApp(JupyterApp):
     def _log_default(self) -> logging.Logger:
         return log
 
+    def get_default_logging_config(self) -> dict[str, Any]:
+        """Send the ``jupyter_core_server`` logger (the access log and plugins' loggers below it) to stderr.
+
+        traitlets configures a logger named after the application class, which nothing here
+        logs to; without this, ``--debug`` and ``--log-level`` would show nothing.
+        """
+        config: dict[str, Any] = super().get_default_logging_config()
+        settings = config["loggers"].pop(type(self).__name__)
+        settings["level"] = self.log_level
+        config["loggers"][log.name] = settings
+        return config
+
     @property
     def uses_tls(self) -> bool:
         """Whether the server speaks HTTPS."""
@@ -298,12 +310,14 @@ class CoreServerApp(JupyterApp):
 
     def _add_routes(self, app: web.Application, pm: PluginManager) -> None:
         contributions: list[tuple[str, list[web.RouteDef]]] = []
-        for name, routes in pm.call_each("register_routes", server=self):
-            routes = list(routes)
+        for name, returned in pm.call_each("register_routes", server=self):
             try:
+                routes = list(returned)
                 for route in routes:
+                    if not isinstance(route, web.RouteDef):
+                        raise RouteConflict(f"Plugin {name!r} returned {route!r}, not an aiohttp RouteDef")
                     check_namespace(name, route.path)
-            except (RouteConflict, AttributeError) as exc:
+            except (RouteConflict, TypeError) as exc:
                 pm.fail(pm.records[name], str(exc), exc)
                 continue
             contributions.append((name, routes))

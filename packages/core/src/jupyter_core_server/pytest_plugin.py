@@ -8,15 +8,29 @@ Fixtures start a real server on ``127.0.0.1`` at a free port, inside the test's 
 loop, with every installed and enabled plugin plus any in-test plugin objects. Config
 directories are isolated under ``tmp_path`` so the machine's settings do not leak in.
 Requires ``pytest-asyncio``.
+
+``jcs_cli_server`` starts the ``jupyter-core-server`` command itself as a subprocess
+(:class:`ServerProcess`), for tests of the command line, signals and installed plugins.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import queue
+import re
 import secrets
-from collections.abc import AsyncIterator
+import signal
+import ssl
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 import aiohttp
 import pytest
@@ -28,7 +42,7 @@ from .app import CoreServerApp
 from .plugins import PluginManager
 from .serve import start
 
-__all__ = ["RegisterPlugin", "ServerClient", "ServerHandle", "run_server"]
+__all__ = ["CliServer", "RegisterPlugin", "ServerClient", "ServerHandle", "ServerProcess", "run_server"]
 
 
 class RegisterPlugin(Protocol):
@@ -169,3 +183,168 @@ async def jcs_client(jcs_server: ServerHandle) -> AsyncIterator[ServerClient]:
     headers = {"Authorization": f"token {jcs_server.token}"}
     async with aiohttp.ClientSession(headers=headers) as session:
         yield ServerClient(jcs_server, session)
+
+
+# -- the command line, as a subprocess ------------------------------------------------------------
+
+_BANNER_URL = re.compile(r"^\s+((?:https?|http\+unix)://\S+?/)(?:\?token=(\S+))?$", re.MULTILINE)
+
+
+def server_command() -> list[str]:
+    """Return the ``jupyter-core-server`` command of the running Python environment."""
+    script = Path(sys.executable).with_name("jupyter-core-server")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "jupyter_core_server"]
+
+
+class ServerProcess:
+    """A ``jupyter-core-server`` subprocess started by a test, and what its start-up banner said.
+
+    :param command: The full command line (see :func:`server_command`).
+    :param env: Its environment; ``jcs_cli_env`` isolates the Jupyter directories.
+    :param cwd: Its working directory, the server's default root directory.
+    :param start_timeout: Seconds to wait for the banner before giving up (and stopping it).
+    """
+
+    def __init__(self, command: Sequence[str], env: Mapping[str, str], cwd: Path, start_timeout: float = 60) -> None:
+        self.env = dict(env)
+        self.process = subprocess.Popen(
+            list(command), env=self.env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._stderr: list[str] = []
+        self.stdout = ""
+        self._pumps = [
+            threading.Thread(target=self._pump, args=(self.process.stdout, self._lines.put), daemon=True),
+            threading.Thread(target=self._pump, args=(self.process.stderr, self._stderr.append), daemon=True),
+        ]
+        for pump in self._pumps:
+            pump.start()
+        self.url, self.token = self._wait_for_banner(start_timeout)
+
+    @staticmethod
+    def _pump(stream: IO[str] | None, sink: Callable[[str | None], None]) -> None:
+        assert stream is not None
+        for line in stream:
+            sink(line)
+        sink(None)
+
+    def _next_line(self, timeout: float) -> str | None:
+        line = self._lines.get(timeout=timeout)
+        if line is not None:
+            self.stdout += line
+        return line
+
+    def _wait_for_banner(self, timeout: float) -> tuple[str, str]:
+        deadline = time.monotonic() + timeout
+        try:
+            while self._next_line(max(0.0, deadline - time.monotonic())) is not None:
+                match = _BANNER_URL.search(self.stdout)
+                if match and "Plugins:" in self.stdout:
+                    with contextlib.suppress(queue.Empty):  # the rest of the banner, printed at once
+                        while self._next_line(0.3) is not None:
+                            pass
+                    return match.group(1), match.group(2) or ""
+        except queue.Empty:
+            pass
+        self.stop()
+        raise AssertionError(f"no start-up banner within {timeout}s; stdout:\n{self.stdout}\nstderr:\n{self.stderr}")
+
+    @property
+    def stderr(self) -> str:
+        """Everything the process wrote to stderr so far (all of it once it has exited)."""
+        return "".join(line for line in self._stderr if line)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def port(self) -> int:
+        """The TCP port from the banner's URL (0 for a Unix socket)."""
+        match = re.match(r"https?://[^/]*:(\d+)/", self.url)
+        return int(match.group(1)) if match else 0
+
+    @property
+    def runtime_file(self) -> Path:
+        """The file ``jupyter-core-server list`` reads; it exists while the server runs."""
+        return Path(self.env["JUPYTER_RUNTIME_DIR"]) / f"jpcoreserver-{self.pid}.json"
+
+    def get(self, path: str, token: str | None = None, context: ssl.SSLContext | None = None) -> tuple[int, bytes]:
+        """GET a path relative to the server's URL; return the status and body."""
+        headers = {"Authorization": f"token {token}"} if token else {}
+        request = urllib.request.Request(self.url + path.lstrip("/"), headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=10, context=context) as response:
+                return int(response.status), response.read()
+        except urllib.error.HTTPError as error:
+            with error:
+                return error.code, error.read()
+
+    def send_signal(self, sig: signal.Signals) -> None:
+        self.process.send_signal(sig)
+
+    def wait(self, timeout: float = 30) -> int:
+        """Wait for the process to exit and collect all its output; return its exit code."""
+        code = self.process.wait(timeout=timeout)
+        self._close()
+        return code
+
+    def stop(self, timeout: float = 30) -> None:
+        """End this process if it still runs: SIGTERM, then SIGKILL after ``timeout`` seconds."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=timeout)
+        self._close()
+
+    def _close(self) -> None:
+        for pump in self._pumps:
+            pump.join(timeout=10)
+        while not self._lines.empty():
+            self.stdout += self._lines.get() or ""
+        for stream in (self.process.stdout, self.process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+class CliServer(Protocol):
+    """``jcs_cli_server(*args, command=None, env=None)``: start ``jupyter-core-server --port 0 *args``."""
+
+    def __call__(
+        self, *args: str, command: Sequence[str] | None = None, env: Mapping[str, str] | None = None
+    ) -> ServerProcess: ...
+
+
+@pytest.fixture
+def jcs_cli_env(tmp_path: Path) -> dict[str, str]:
+    """The environment for ``jupyter-core-server`` subprocesses: config and runtime dirs under ``tmp_path``.
+
+    Other ``JUPYTER_*`` variables (a token, extra config paths) are left out.
+    """
+    env = {key: value for key, value in os.environ.items() if not key.startswith("JUPYTER_")}
+    env["JUPYTER_CONFIG_DIR"] = str(tmp_path / "cli" / "config")
+    env["JUPYTER_RUNTIME_DIR"] = str(tmp_path / "cli" / "runtime")
+    env["JUPYTER_PLATFORM_DIRS"] = "1"
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@pytest.fixture
+def jcs_cli_server(jcs_cli_env: dict[str, str], tmp_path: Path) -> Iterator[CliServer]:
+    """Start ``jupyter-core-server --port 0`` (plus arguments) in ``tmp_path/root``; stop each after the test."""
+    root = tmp_path / "root"
+    root.mkdir(exist_ok=True)
+    started: list[ServerProcess] = []
+
+    def start(*args: str, command: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> ServerProcess:
+        full = [*(command or server_command()), "--port", "0", *args]
+        server = ServerProcess(full, {**jcs_cli_env, **(env or {})}, root)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

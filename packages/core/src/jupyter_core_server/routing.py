@@ -88,7 +88,9 @@ def check_namespace(plugin: str, path: str) -> None:
     """Raise :class:`RouteConflict` unless ``plugin`` may serve ``path``."""
     if not path.startswith("/"):
         raise RouteConflict(f"Plugin {plugin!r} route {path!r} must start with '/'")
-    if _under(path, f"/extension/api/{plugin}") or _under(path, f"/static/{plugin}"):
+    # A plugin's own prefix ends at "/": "/extension/api/a{x:.*}" would also serve plugin "ab".
+    own = (f"/extension/api/{plugin}", f"/static/{plugin}")
+    if any(path == prefix or path.startswith(prefix + "/") for prefix in own):
         return
     if any(_under(path, prefix) for prefix in STANDARD_PATHS.get(plugin, ())):
         return

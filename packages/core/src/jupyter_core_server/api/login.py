@@ -60,6 +60,7 @@ async def post_login(request: web.Request) -> web.Response:
     form = await request.post()
     secret = str(form.get("password", "") or form.get("token", ""))
     auth = server.authenticator
+    assert auth is not None
     if not secret or not (auth.check_token(secret) or auth.check_password(secret)):
         return _form(request, "Invalid password or token.", status=401)
     redirect = web.HTTPFound(safe_next(server.base_url, str(form.get("next", server.base_url))))

@@ -1,0 +1,85 @@
+"""No silent loss: output produced while a client is away is replayed when it comes back."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from kernel_client import FRAMINGS, Message, open_channels, start_kernel, wait_until
+
+LOOP = """
+import time
+for i in range({count}):
+    print(i, flush=True)
+    time.sleep({pause})
+"""
+
+EXECUTE = {"silent": False, "store_history": False, "user_expressions": {}, "allow_stdin": False}
+
+
+def stdout_lines(messages: list[Message], msg_id: str) -> list[int]:
+    text = "".join(
+        m.content["text"] for m in messages if m.parent_id == msg_id and m.msg_type == "stream" and m.content["name"] == "stdout"
+    )
+    return [int(line) for line in text.splitlines()]
+
+
+async def disconnect_and_reconnect(client, framing: str, count: int, pause: float, away_after: int) -> None:
+    """Run a printing loop, leave after ``away_after`` lines, come back 0.5 s later; check every line."""
+    kernel_id = await start_kernel(client, name="python3")
+    session_id = f"reconnecting-{framing}"
+
+    async with open_channels(client, kernel_id, framing, session_id=session_id) as first:
+        msg_id = await first.send("shell", "execute_request", {"code": LOOP.format(count=count, pause=pause), **EXECUTE})
+        before: list[Message] = []
+        while len(stdout_lines(before, msg_id)) < away_after:
+            before.append(await first.receive(lambda m: m.parent_id == msg_id, timeout=30))
+        before += [m for m in await first.disconnect() if m.parent_id == msg_id]
+    lines_before = stdout_lines(before, msg_id)
+    assert len(lines_before) < count, "the loop ended before the client went away; the test proves nothing"
+
+    await asyncio.sleep(0.5)  # the kernel keeps printing while nobody listens
+
+    async with open_channels(client, kernel_id, framing, session_id=session_id) as second:
+        after = await second.collect(msg_id, timeout=60)
+        assert after.reply.content["status"] == "ok"
+        assert not after.stream("stderr"), after.stream("stderr")  # no loss notice: nothing was lost
+    lines_after = stdout_lines(after.messages, msg_id)
+
+    assert lines_after, "nothing was replayed"
+    assert lines_before + lines_after == list(range(count))
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+async def test_every_line_arrives_once_in_order_across_a_reconnect(jcs_client, framing: str) -> None:
+    await disconnect_and_reconnect(jcs_client, framing, count=1000, pause=0.002, away_after=150)
+
+
+async def test_messages_in_flight_when_the_client_leaves_are_not_lost(jcs_client) -> None:
+    # Output this fast leaves messages queued for the websocket at the moment it closes;
+    # they were never written, so they must be replayed, not dropped.
+    await disconnect_and_reconnect(jcs_client, "v1", count=5000, pause=0.0002, away_after=1500)
+
+
+@pytest.mark.parametrize("jcs_config", [{"KernelService": {"buffer_max_bytes": 2000}}], indirect=True)
+async def test_client_is_told_when_the_replay_buffer_overflowed(jcs_client) -> None:
+    kernel_id = await start_kernel(jcs_client, name="python3")
+    code = 'import time\nfor i in range(300):\n    print("line", i, "x" * 40, flush=True)\n    time.sleep(0.001)'
+
+    async with open_channels(jcs_client, kernel_id, "v1", session_id="small-buffer") as first:
+        msg_id = await first.send("shell", "execute_request", {"code": code, **EXECUTE})
+        await first.receive(lambda m: m.parent_id == msg_id and m.msg_type == "stream", timeout=30)
+        await first.disconnect()
+
+    async def idle() -> bool:
+        async with jcs_client.get(f"api/kernels/{kernel_id}") as response:
+            return (await response.json())["execution_state"] == "idle"
+
+    await wait_until(idle, timeout=30)
+
+    async with open_channels(jcs_client, kernel_id, "v1", session_id="small-buffer") as second:
+        notice = await second.receive(lambda m: m.msg_type == "stream" and m.content["name"] == "stderr", timeout=10)
+        assert "lost" in notice.content["text"]
+        # what the buffer kept is the newest output, replayed after the notice
+        replayed = await second.receive(lambda m: m.msg_type == "stream" and "line 299 " in m.content["text"], timeout=10)
+        assert replayed.parent_id == msg_id

@@ -1,0 +1,63 @@
+"""Kernels start through jupyter_client's provisioners: an installed custom one works unchanged.
+
+Needs the test distribution ``tests/fixtures/jcs-test-provisioner`` at the repository root
+(``pip install -e tests/fixtures/jcs-test-provisioner``); skipped without it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from importlib.metadata import PackageNotFoundError, distribution
+from pathlib import Path
+
+import pytest
+from kernel_client import open_channels, start_kernel
+
+from jupyter_core_server.keys import KERNEL_SERVICE
+
+PROVISIONER = "jcs-test-provisioner"
+
+
+def _installed() -> bool:
+    try:
+        dist = distribution(PROVISIONER)
+    except PackageNotFoundError:
+        return False
+    return any(ep.group == "jupyter_client.kernel_provisioners" and ep.name == PROVISIONER for ep in dist.entry_points)
+
+
+pytestmark = pytest.mark.skipif(
+    not _installed(), reason=f"{PROVISIONER} is not installed (pip install -e tests/fixtures/{PROVISIONER})"
+)
+
+
+@pytest.fixture
+def provisioned_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A kernelspec that names the test provisioner, on ``JUPYTER_PATH`` before the server starts."""
+    spec_dir = tmp_path / "jupyter-path" / "kernels" / "provisioned"
+    spec_dir.mkdir(parents=True)
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python (test provisioner)",
+        "language": "python",
+        "metadata": {"kernel_provisioner": {"provisioner_name": PROVISIONER}},
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter-path"))
+    monkeypatch.delenv("JCS_PROVISIONED", raising=False)
+    return "provisioned"
+
+
+async def test_kernel_starts_through_an_installed_provisioner(provisioned_spec: str, jcs_server, jcs_client) -> None:
+    kernel_id = await start_kernel(jcs_client, name=provisioned_spec)
+    provisioner = jcs_server.web_app[KERNEL_SERVICE].manager.get_kernel(kernel_id).provisioner
+    assert type(provisioner).__name__ == "MarkerProvisioner"
+    async with open_channels(jcs_client, kernel_id, "v1") as kc:
+        reply = await kc.execute('import os; print(os.environ.get("JCS_PROVISIONED"))')
+        assert reply.stream() == "1\n"
+
+    # and the default kernelspec still goes through jupyter_client's local provisioner
+    plain = await start_kernel(jcs_client, name="python3")
+    async with open_channels(jcs_client, plain, "v1") as kc:
+        assert (await kc.execute('import os; print(os.environ.get("JCS_PROVISIONED"))')).stream() == "None\n"
