@@ -137,7 +137,17 @@ class CoreServerApp(JupyterApp):
     authenticator = Instance(Authenticator, allow_none=True)
     extra_classes: list[type[Configurable]] = []
     actual_port = 0
-    openapi: dict[str, Any] = {}
+    _openapi: dict[str, Any] | None = None
+
+    @property
+    def openapi(self) -> dict[str, Any]:
+        """The merged OpenAPI document, built on first use (it costs start-up time otherwise)."""
+        if self._openapi is None:
+            pm = self.plugin_manager
+            assert pm is not None
+            statics = [r.name for r in pm.active() if f"GET /static/{r.name}/" in r.routes]
+            self._openapi = build_spec(self.base_url, pm.call_each("openapi_spec", server=self), statics)
+        return self._openapi
     _stop: asyncio.Event | None = None
 
     def request_stop(self) -> None:
@@ -176,6 +186,7 @@ class CoreServerApp(JupyterApp):
         assert self.authenticator is not None
         return self.authenticator.cookie_name or f"jupyter-core-server-{self.actual_port or self.port}"
 
+    @default("classes")
     def _classes_default(self) -> list[type[Configurable]]:
         return [CoreServerApp, Authenticator]
 
@@ -217,7 +228,12 @@ class CoreServerApp(JupyterApp):
         cli_config = Config(self.config)
         self.load_config_file()
         self.update_config(cli_config)
-        self.setup_plugins()
+        # Enable/disable settings in the config levels are resolved per level by the plugin
+        # manager; only the command line and an explicit --config file override them.
+        overrides = dict(cli_config.CoreServerApp.get("plugins", {}))
+        if self.config_file:
+            overrides = {**load_file(Path(self.config_file)).CoreServerApp.get("plugins", {}), **overrides}
+        self.setup_plugins(overrides)
         warn_unknown_config(self.config, self.all_classes, self.log)
         self.authenticator = Authenticator(parent=self)
         if not self.authenticator.enabled and not is_loopback(self.ip) and not self.sock:
@@ -227,13 +243,13 @@ class CoreServerApp(JupyterApp):
                     "or set CoreServerApp.allow_unauthenticated_access_remote=True if you really mean it."
                 )
 
-    def setup_plugins(self) -> None:
+    def setup_plugins(self, overrides: dict[str, bool] | None = None) -> None:
         """Discover and import the enabled plugins (once), and collect their classes and subcommands."""
         if self.plugin_manager is None:
             self.plugin_manager = PluginManager(strict=self.strict_plugins)
         pm = self.plugin_manager
         if not pm.records:
-            pm.discover(self.plugins or None)
+            pm.discover(overrides)
             pm.load_enabled()
         self.extra_classes = [cls for _, classes in pm.call_each("register_configurables") for cls in classes]
         self.classes = self.all_classes
@@ -303,8 +319,6 @@ class CoreServerApp(JupyterApp):
         for name, context in pm.dependency_order(pm.call_each("app_context", server=self)):
             app.cleanup_ctx.append(self._guarded_context(pm, name, context))
         app.cleanup_ctx.append(_mark_ready)
-        statics = [r.name for r in pm.records.values() if f"GET /static/{r.name}/" in r.routes]
-        self.openapi = build_spec(self.base_url, pm.call_each("openapi_spec", server=self), statics)
         app.on_shutdown.append(_close_websockets)
         return app
 

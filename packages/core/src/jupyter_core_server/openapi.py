@@ -29,7 +29,8 @@ def load_fragment(package: str, name: str = "openapi.yaml") -> dict[str, Any]:
     import yaml  # imported on first use: most requests never need it
 
     text = resources.files(package).joinpath(name).read_text(encoding="utf-8")
-    return dict(yaml.safe_load(text))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is ten times faster
+    return dict(yaml.load(text, Loader=loader))  # noqa: S506 - a safe loader
 
 
 def openapi_path(path: str) -> str:

@@ -124,9 +124,11 @@ class PluginManager(pluggy.PluginManager):
         states = plugin_states([r.name for r in found], overrides)
         for record in found:
             if record.name in self.records:
+                # Keep the first plugin of that name working; list the other under a qualified key.
                 other = self.records[record.name]
-                self.fail(record, f"name {record.name!r} is already taken by {other.distribution}")
+                record.error = f"name {record.name!r} is already taken by {other.distribution}"
                 log.error("Plugin %s from %s ignored: %s", record.name, record.distribution, record.error)
+                self.records[f"{record.name} ({record.distribution})"] = record
                 continue
             state: PluginState = states[record.name]
             record.enabled, record.level = state.enabled, state.level

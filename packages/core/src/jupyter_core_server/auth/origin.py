@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -21,6 +22,12 @@ def _host_name(host: str) -> str:
     if host.startswith("["):
         return host[1 : host.find("]")].lower()
     return host.rsplit(":", 1)[0].lower() if host.count(":") == 1 else host.lower()
+
+
+@functools.lru_cache(maxsize=256)
+def _host_allowed(host: str, local_hostnames: frozenset[str]) -> bool:
+    name = _host_name(host)
+    return is_loopback(name) or name in local_hostnames
 
 
 def is_loopback(name: str) -> bool:
@@ -47,8 +54,7 @@ class OriginPolicy:
         """Refuse names other than loopback or ``local_hostnames`` (DNS rebinding guard)."""
         if self.allow_remote_access:
             return True
-        name = _host_name(request.headers.get("Host", ""))
-        return is_loopback(name) or name in self.local_hostnames
+        return _host_allowed(request.headers.get("Host", ""), self.local_hostnames)
 
     def origin_allowed(self, origin: str) -> bool:
         """Return whether a cross-site ``origin`` is allowed by configuration (full match)."""
