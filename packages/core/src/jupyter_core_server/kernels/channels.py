@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import zmq
 import zmq.asyncio
 from aiohttp import WSCloseCode, web
+from zmq.utils.monitor import recv_monitor_message
 
 from .messages import to_legacy, to_v1
 from .ratelimit import RateLimiter
@@ -33,7 +34,7 @@ from .ratelimit import RateLimiter
 if TYPE_CHECKING:
     from jupyter_client.session import Session
 
-__all__ = ["Connection", "KernelBridge", "UNTRACKED_REQUESTS"]
+__all__ = ["UNTRACKED_REQUESTS", "Connection", "KernelBridge"]
 
 log = logging.getLogger("jupyter_core_server")
 
@@ -42,31 +43,55 @@ DELIM = b"<IDS|MSG>"
 UNTRACKED_REQUESTS = frozenset({"kernel_info_request", "comm_info_request", "debug_request", "history_request"})
 OUTPUT_TYPES = frozenset({"stream", "display_data", "update_display_data", "execute_result", "error", "clear_output", "execute_input"})
 _ROUTE_MEMORY = 10_000
+_STDIN_GRACE = 5.0  # seconds the handshake waits for the stdin connection after kernel_info
+
+
+Queued = tuple[str, list[bytes], dict[str, Any]]
 
 
 @dataclass(eq=False)
 class Connection:
-    """One websocket client, with its own send queue so a slow client stalls only itself."""
+    """One websocket client, with its own send queue so a slow client stalls only itself.
+
+    Messages wait in ``pending`` as parts and are framed when written, so those still
+    unwritten when the client goes away can be kept for replay instead of being lost.
+    """
 
     ws: web.WebSocketResponse
     session_id: str
     v1: bool
-    queue: asyncio.Queue[str | bytes | None] = field(default_factory=asyncio.Queue)
+    pending: deque[Queued] = field(default_factory=deque)
+    wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    finished: bool = False
 
     def send(self, channel: str, parts: list[bytes], header: dict[str, Any]) -> None:
-        self.queue.put_nowait(to_v1(channel, parts) if self.v1 else to_legacy(channel, parts, header))
+        self.pending.append((channel, parts, header))
+        self.wakeup.set()
+
+    def finish(self) -> None:
+        """Make :meth:`write_loop` return once ``pending`` is empty."""
+        self.finished = True
+        self.wakeup.set()
 
     async def write_loop(self) -> None:
-        """Write queued frames until ``None`` arrives or the socket closes."""
-        ws = self.ws
-        while (frame := await self.queue.get()) is not None:
+        """Write queued messages until :meth:`finish` or the socket closes; unwritten ones stay queued."""
+        ws, pending = self.ws, self.pending
+        while True:
+            if not pending:
+                if self.finished:
+                    return
+                self.wakeup.clear()
+                await self.wakeup.wait()
+                continue
             if ws.closed:
                 return
+            channel, parts, header = pending.popleft()
             try:
-                if isinstance(frame, str):
-                    await ws.send_str(frame)
+                if self.v1:
+                    await ws.send_bytes(to_v1(channel, parts))
                 else:
-                    await ws.send_bytes(frame)
+                    frame = to_legacy(channel, parts, header)
+                    await (ws.send_str(frame) if isinstance(frame, str) else ws.send_bytes(frame))
             except (ConnectionError, RuntimeError):
                 return
 
@@ -110,6 +135,8 @@ class KernelBridge:
         self.routes: OrderedDict[str, str] = OrderedDict()
         self.sockets: dict[str, zmq.asyncio.Socket] = {}
         self.tasks: list[asyncio.Task[None]] = []
+        self.stdin_ready = asyncio.Event()
+        self._stdin_monitor: zmq.asyncio.Socket | None = None
         self._opened: asyncio.Future[None] | None = None
         self._nudge: tuple[str, asyncio.Event, asyncio.Event] | None = None
 
@@ -146,6 +173,9 @@ class KernelBridge:
             else:
                 # One identity for shell and stdin: ipykernel sends input_request to the shell sender's identity.
                 socket.setsockopt(zmq.IDENTITY, self.session.bsession)
+            if channel == "stdin":
+                self._stdin_monitor = socket.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_DISCONNECTED)
+                self.tasks.append(asyncio.create_task(self._watch_stdin(self._stdin_monitor), name=f"kernel {self.kernel_id} stdin monitor"))
             port = info[f"{channel}_port"]
             if info["transport"] == "tcp":
                 socket.connect(f"tcp://{info['ip']}:{port}")
@@ -155,12 +185,27 @@ class KernelBridge:
         for channel, socket in self.sockets.items():
             self.tasks.append(asyncio.create_task(self._read(channel, socket), name=f"kernel {self.kernel_id} {channel}"))
 
+    async def _watch_stdin(self, monitor: zmq.asyncio.Socket) -> None:
+        # The kernel's stdin ROUTER drops an input_request addressed to a peer it has not
+        # met yet, so the bridge must know when its stdin socket is really connected.
+        while True:
+            try:
+                event = await recv_monitor_message(monitor)
+            except (zmq.ZMQError, asyncio.CancelledError):
+                return
+            if event["event"] == zmq.EVENT_HANDSHAKE_SUCCEEDED:
+                self.stdin_ready.set()
+            elif event["event"] == zmq.EVENT_DISCONNECTED:
+                self.stdin_ready.clear()
+
     async def handshake(self) -> None:
         """Send ``kernel_info_request`` until a reply *and* an IOPub message arrive.
 
         A newly connected SUB socket misses what is published before its subscription
         reaches the kernel; waiting for IOPub traffic closes that window, so a client's
-        first output is never lost.
+        first output is never lost. The stdin socket connects on its own retry timer, and
+        an ``input_request`` sent before it has connected is dropped by the kernel, so
+        the handshake also waits (a few seconds at most) for it.
         """
         replied, iopub_seen = asyncio.Event(), asyncio.Event()
         deadline = time.monotonic() + self.kernel_info_timeout
@@ -177,11 +222,20 @@ class KernelBridge:
                     continue
         finally:
             self._nudge = None
+        try:
+            await asyncio.wait_for(self.stdin_ready.wait(), min(_STDIN_GRACE, max(deadline - time.monotonic(), 0)))
+        except asyncio.TimeoutError:
+            # A kernel that never serves stdin still gets its clients; only input() may suffer.
+            log.warning("Kernel %s has not accepted a stdin connection; input requests may be missed", self.kernel_id)
 
     def attach(self, connection: Connection) -> Connection | None:
         """Attach a client; replay what its slot buffered; return a replaced stale connection."""
         slot = self.slots.setdefault(connection.session_id, Slot())
         stale = slot.connection
+        if stale is not None:
+            # What the stale connection never wrote is older than anything in the new one.
+            connection.pending.extend(stale.pending)
+            stale.pending.clear()
         self._expire(slot, time.time())
         if slot.lost:
             self._notice(connection, f"{slot.lost} message(s) sent while this client was disconnected were lost "
@@ -199,7 +253,13 @@ class KernelBridge:
         if slot is None or slot.connection is not connection:
             return
         slot.connection = None
-        slot.detached_at = time.time()
+        slot.detached_at = now = time.time()
+        # Messages queued but never written did not reach the client: replay them first.
+        for channel, parts, header in reversed(connection.pending):
+            slot.buffer.appendleft((now, channel, parts, header))
+            slot.buffered_bytes += sum(len(p) for p in parts)
+        connection.pending.clear()
+        self._expire(slot, now)
         if self.buffer_max_bytes <= 0:
             del self.slots[connection.session_id]
 
@@ -304,7 +364,14 @@ class KernelBridge:
         if socket is None or channel == "iopub" or len(parts) < 4:
             log.warning("Dropping a client message for channel %r of kernel %s", channel, self.kernel_id)
             return
-        header = json.loads(parts[0])
+        try:
+            header = json.loads(parts[0])
+        except ValueError:
+            header = None
+        if not isinstance(header, dict):
+            # The v1 framing relays bytes undecoded: this is where a bad header shows.
+            log.warning("Dropping a client message with an undecodable header for kernel %s", self.kernel_id)
+            return
         msg_id = header.get("msg_id")
         if msg_id:
             self.routes[msg_id] = connection.session_id
@@ -332,6 +399,11 @@ class KernelBridge:
         self.slots.clear()
         for task in self.tasks:
             task.cancel()
+        if self._stdin_monitor is not None:
+            self.sockets["stdin"].disable_monitor()
+            self._stdin_monitor.close(linger=0)
+            self._stdin_monitor = None
+        self.stdin_ready.clear()
         for socket in self.sockets.values():
             socket.close(linger=0)
         self.tasks.clear()

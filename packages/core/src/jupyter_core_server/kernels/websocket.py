@@ -55,6 +55,6 @@ async def channels(request: web.Request) -> web.WebSocketResponse:
             await bridge.send(connection, channel, parts)
     finally:
         bridge.detach(connection)
-        connection.queue.put_nowait(None)
+        connection.finish()
         await writer
     return ws

@@ -19,7 +19,7 @@ from ..errors import NotFound
 
 __all__ = ["KernelSpecCache", "NoSuchKernelSpec"]
 
-RESOURCE_PREFIXES = ("logo-", "kernel.js", "kernel.css")
+FRONTEND_FILES = frozenset({"kernel.js", "kernel.css"})
 
 
 class NoSuchKernelSpec(NotFound):
@@ -98,7 +98,9 @@ def _model(name: str, spec: dict[str, Any], base_url: str) -> dict[str, Any]:
     except OSError:
         entries = []
     for filename in entries:
-        if filename.startswith(RESOURCE_PREFIXES):
-            key = filename if filename.startswith("kernel.") else os.path.splitext(filename)[0]
-            resources[key] = f"{base_url}kernelspecs/{name}/{filename}"
+        # As jupyter_server: kernel.js and kernel.css by name, logos keyed without extension.
+        if filename in FRONTEND_FILES:
+            resources[filename] = f"{base_url}kernelspecs/{name}/{filename}"
+        elif filename.startswith("logo-"):
+            resources[os.path.splitext(filename)[0]] = f"{base_url}kernelspecs/{name}/{filename}"
     return {"name": name, "spec": spec["spec"], "resources": resources}
