@@ -15,12 +15,11 @@ import socket
 import subprocess
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
 import pytest
-
-from servers import core_server, stop
 
 JUPYTER_SERVER = os.environ.get("JCS_JUPYTER_SERVER") or shutil.which("jupyter-server")
 
@@ -40,6 +39,40 @@ def jupyter_server_cmd() -> str:
     return JUPYTER_SERVER
 
 
+@pytest.fixture
+def gateway_client(tmp_path: Path, jupyter_server_cmd: str, jcs_cli_server) -> Iterator[tuple[str, str, object]]:
+    """Our server, and jupyter_server using it as its gateway: ``(jupyter_server URL, its token, ours)``."""
+    ours = jcs_cli_server()
+    port, token = _free_port(), secrets.token_hex(16)
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "js-config"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "js-runtime")}
+    (tmp_path / "js-root").mkdir()
+    process = subprocess.Popen(
+        [
+            jupyter_server_cmd,
+            f"--port={port}",
+            "--ip=127.0.0.1",
+            "--no-browser",
+            "--allow-root",
+            f"--ServerApp.token={token}",
+            f"--ServerApp.root_dir={tmp_path / 'js-root'}",
+            f"--gateway-url=http://127.0.0.1:{ours.port}",
+            f"--GatewayClient.auth_token={ours.token}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    try:
+        yield f"http://127.0.0.1:{port}/", token, ours
+    finally:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
 async def _wait_http(url: str, headers: dict[str, str], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     async with aiohttp.ClientSession(headers=headers) as session:
@@ -54,66 +87,41 @@ async def _wait_http(url: str, headers: dict[str, str], timeout: float = 60) -> 
     raise TimeoutError(f"{url} did not answer 200 within {timeout} s")
 
 
-async def test_jupyter_server_gateway_runs_code_through_us(tmp_path: Path, jupyter_server_cmd: str) -> None:
-    with core_server(tmp_path / "gateway") as gateway:
-        port = _free_port()
-        token = secrets.token_hex(16)
-        env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "js-config"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "js-runtime")}
-        (tmp_path / "js-root").mkdir()
-        process = subprocess.Popen(
-            [
-                jupyter_server_cmd,
-                f"--port={port}",
-                "--ip=127.0.0.1",
-                "--no-browser",
-                "--allow-root",
-                f"--ServerApp.token={token}",
-                f"--ServerApp.root_dir={tmp_path / 'js-root'}",
-                f"--gateway-url=http://127.0.0.1:{gateway.port}",
-                f"--GatewayClient.auth_token={gateway.token}",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=env,
-            text=True,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}/"
-            headers = {"Authorization": f"token {token}"}
-            await _wait_http(base + "api/kernelspecs", headers)
-            async with aiohttp.ClientSession(headers=headers) as session:
-                async with session.get(base + "api/kernelspecs") as response:
-                    specs = await response.json()
-                assert "python3" in specs["kernelspecs"]
-                async with session.post(base + "api/kernels", json={"name": "python3"}) as response:
-                    assert response.status == 201, await response.text()
-                    kernel = await response.json()
-                # The kernel lives in our server, not in jupyter_server.
-                async with aiohttp.ClientSession(headers={"Authorization": f"token {gateway.token}"}) as ours:
-                    async with ours.get(gateway.url + "api/kernels") as response:
-                        assert kernel["id"] in [k["id"] for k in await response.json()]
-                ws_url = f"ws://127.0.0.1:{port}/api/kernels/{kernel['id']}/channels?session_id={uuid.uuid4()}"
-                async with session.ws_connect(ws_url) as ws:
-                    msg_id = uuid.uuid4().hex
-                    request = {
-                        "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": "t", "session": "s", "version": "5.3", "date": "2026-01-01T00:00:00Z"},
-                        "parent_header": {},
-                        "metadata": {},
-                        "content": {"code": "1+1", "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False},
-                        "channel": "shell",
-                    }
-                    await ws.send_str(json.dumps(request))
-                    result = None
-                    deadline = time.monotonic() + 60
-                    while result is None and time.monotonic() < deadline:
-                        frame = await asyncio.wait_for(ws.receive(), 60)
-                        if frame.type != aiohttp.WSMsgType.TEXT:
-                            continue
-                        msg = json.loads(frame.data)
-                        if msg.get("parent_header", {}).get("msg_id") == msg_id and msg["header"]["msg_type"] == "execute_result":
-                            result = msg["content"]["data"]["text/plain"]
-                    assert result == "2"
-                async with session.delete(base + f"api/kernels/{kernel['id']}") as response:
-                    assert response.status == 204
-        finally:
-            stop(process)
+def _execute_request(code: str) -> tuple[str, str]:
+    msg_id = uuid.uuid4().hex
+    header = {"msg_id": msg_id, "msg_type": "execute_request", "username": "t", "session": "s", "version": "5.3", "date": "2026-01-01T00:00:00Z"}
+    content = {"code": code, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False}
+    message = {"header": header, "parent_header": {}, "metadata": {}, "content": content, "channel": "shell"}
+    return msg_id, json.dumps(message)
+
+
+async def test_jupyter_server_gateway_runs_code_through_us(gateway_client) -> None:
+    base, token, ours = gateway_client
+    headers = {"Authorization": f"token {token}"}
+    await _wait_http(base + "api/kernelspecs", headers)
+    async with aiohttp.ClientSession(headers=headers) as session:
+        async with session.get(base + "api/kernelspecs") as response:
+            assert "python3" in (await response.json())["kernelspecs"]
+        async with session.post(base + "api/kernels", json={"name": "python3"}) as response:
+            assert response.status == 201, await response.text()
+            kernel = await response.json()
+        # The kernel lives in our server, not in jupyter_server.
+        status, body = ours.get("api/kernels", token=ours.token)
+        assert status == 200 and kernel["id"] in [k["id"] for k in json.loads(body)]
+
+        ws_url = f"ws://{base[len('http://'):]}api/kernels/{kernel['id']}/channels?session_id={uuid.uuid4()}"
+        async with session.ws_connect(ws_url) as ws:
+            msg_id, request = _execute_request("1+1")
+            await ws.send_str(request)
+            result = None
+            deadline = time.monotonic() + 60
+            while result is None and time.monotonic() < deadline:
+                frame = await asyncio.wait_for(ws.receive(), 60)
+                if frame.type != aiohttp.WSMsgType.TEXT:
+                    continue
+                msg = json.loads(frame.data)
+                if msg.get("parent_header", {}).get("msg_id") == msg_id and msg["header"]["msg_type"] == "execute_result":
+                    result = msg["content"]["data"]["text/plain"]
+            assert result == "2"
+        async with session.delete(base + f"api/kernels/{kernel['id']}") as response:
+            assert response.status == 204

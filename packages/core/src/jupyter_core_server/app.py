@@ -29,8 +29,8 @@ from .auth.middleware import make_security_middleware
 from .auth.origin import OriginPolicy, is_loopback
 from .config import config_dirs, config_files, load_file, warn_unknown_config
 from .errors import make_error_middleware
-from .openapi import build_spec
 from .keys import PLUGIN_MANAGER, ROUTE_INFO, SERVER, STATE, WEBSOCKETS, ServerState
+from .openapi import build_spec
 from .plugins import PluginManager
 from .routing import RouteConflict, RouteInfo, check_namespace, full_path, plan_routes
 
@@ -236,12 +236,12 @@ class CoreServerApp(JupyterApp):
         self.setup_plugins(overrides)
         warn_unknown_config(self.config, self.all_classes, self.log)
         self.authenticator = Authenticator(parent=self)
-        if not self.authenticator.enabled and not is_loopback(self.ip) and not self.sock:
-            if not self.allow_unauthenticated_access_remote:
-                raise SystemExit(
-                    f"Refusing to listen on {self.ip} with authentication disabled; set a token or password, "
-                    "or set CoreServerApp.allow_unauthenticated_access_remote=True if you really mean it."
-                )
+        remote = not is_loopback(self.ip) and not self.sock
+        if remote and not self.authenticator.enabled and not self.allow_unauthenticated_access_remote:
+            raise SystemExit(
+                f"Refusing to listen on {self.ip} with authentication disabled; set a token or password, "
+                "or set CoreServerApp.allow_unauthenticated_access_remote=True if you really mean it."
+            )
 
     def setup_plugins(self, overrides: dict[str, bool] | None = None) -> None:
         """Discover and import the enabled plugins (once), and collect their classes and subcommands."""
@@ -306,8 +306,9 @@ class CoreServerApp(JupyterApp):
         """Assemble the ``aiohttp`` application from the core and every enabled plugin."""
         pm = self.plugin_manager
         assert pm is not None and self.authenticator is not None, "call initialize() first"
+        middlewares: list[Any] = [make_error_middleware(self.debug), make_security_middleware(self, self.origin_policy())]
         app = web.Application(
-            middlewares=[make_error_middleware(self.debug), make_security_middleware(self, self.origin_policy())],
+            middlewares=middlewares,
             client_max_size=self.max_body_size,
         )
         app[SERVER] = self
@@ -373,7 +374,7 @@ class CoreServerApp(JupyterApp):
                 await steps.__anext__()
             except StopAsyncIteration:
                 pass
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("Plugin %s failed while cleaning up", name)
 
         return guarded
@@ -387,6 +388,7 @@ async def _mark_ready(app: web.Application) -> AsyncIterator[None]:
 async def _close_websockets(app: web.Application) -> None:
     from aiohttp import WSCloseCode
 
-    for ws in list(app[WEBSOCKETS]):
+    websockets: weakref.WeakSet[web.WebSocketResponse] = app[WEBSOCKETS]
+    for ws in list(websockets):
         await ws.close(code=WSCloseCode.GOING_AWAY, message=b"Server shutting down")
 

@@ -11,7 +11,6 @@ from typing import Any
 
 from jupyter_core.application import JupyterApp
 from traitlets import Bool, Unicode
-from traitlets.config import Application
 
 from ._version import __version__
 from .app import CoreServerApp
@@ -112,7 +111,8 @@ class PluginApp(JupyterApp):
         if self.subapp is None:
             self.print_subcommands()
             self.exit(1)
-        self.subapp.start()
+        else:
+            self.subapp.start()
 
 
 class ListApp(JupyterApp):
@@ -162,7 +162,7 @@ def stop_server(info: dict[str, Any]) -> None:
             f"{info['url']}api/shutdown", method="POST", headers={"Authorization": f"token {info.get('token', '')}"}
         )
         try:
-            with urllib.request.urlopen(request, timeout=5):  # noqa: S310 - our own loopback URL
+            with urllib.request.urlopen(request, timeout=5):
                 return
         except OSError:
             pass

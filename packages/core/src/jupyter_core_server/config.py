@@ -30,10 +30,10 @@ __all__ = [
     "PluginState",
     "config_dirs",
     "config_files",
-    "load_file",
-    "warn_unknown_config",
     "level_dir",
+    "load_file",
     "plugin_states",
+    "warn_unknown_config",
     "write_plugin_state",
 ]
 
@@ -114,7 +114,7 @@ def load_file(path: Path) -> Config:
         return loader.load_config()
     except ConfigFileNotFound:
         raise SystemExit(f"Config file {path} not found") from None
-    except Exception as exc:  # noqa: BLE001 - a broken file must name itself
+    except Exception as exc:
         raise SystemExit(f"Error in config file {path}: {exc}") from exc
 
 

@@ -92,7 +92,7 @@ def make_error_middleware(debug: bool) -> Callable[[web.Request, Handler], Await
                 if name in exc.headers:
                     response.headers[name] = exc.headers[name]
             return response
-        except Exception:  # noqa: BLE001 - the point is that nothing escapes unrendered
+        except Exception:
             log.exception("Unhandled error in %s %s", request.method, request.rel_url.path)
             extra: dict[str, Any] = {}
             if debug:

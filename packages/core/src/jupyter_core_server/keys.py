@@ -6,12 +6,13 @@ cleanup context); they never use string keys.
 
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 if TYPE_CHECKING:
+    import weakref
+
     from .app import CoreServerApp
     from .kernels.manager import KernelService
     from .kernelspecs.cache import KernelSpecCache
@@ -43,11 +44,12 @@ class ServerState:
         self.ready = False
 
 
-SERVER = web.AppKey["CoreServerApp"]("jupyter_core_server.server")
-PLUGIN_MANAGER = web.AppKey["PluginManager"]("jupyter_core_server.plugin_manager")
-ROUTE_INFO = web.AppKey["dict[Any, RouteInfo]"]("jupyter_core_server.route_info")
-WEBSOCKETS = web.AppKey["weakref.WeakSet[web.WebSocketResponse]"]("jupyter_core_server.websockets")
-STATE = web.AppKey[ServerState]("jupyter_core_server.state")
-KERNEL_SERVICE = web.AppKey["KernelService"]("jupyter_core_server.kernel_service")
-KERNELSPECS = web.AppKey["KernelSpecCache"]("jupyter_core_server.kernelspecs")
-SESSION_MANAGER = web.AppKey["SessionManager"]("jupyter_core_server.session_manager")
+# The annotations carry the value types for type checkers without importing the modules.
+SERVER: web.AppKey[CoreServerApp] = web.AppKey("jupyter_core_server.server")
+PLUGIN_MANAGER: web.AppKey[PluginManager] = web.AppKey("jupyter_core_server.plugin_manager")
+ROUTE_INFO: web.AppKey[dict[Any, RouteInfo]] = web.AppKey("jupyter_core_server.route_info")
+WEBSOCKETS: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey("jupyter_core_server.websockets")
+STATE: web.AppKey[ServerState] = web.AppKey("jupyter_core_server.state")
+KERNEL_SERVICE: web.AppKey[KernelService] = web.AppKey("jupyter_core_server.kernel_service")
+KERNELSPECS: web.AppKey[KernelSpecCache] = web.AppKey("jupyter_core_server.kernelspecs")
+SESSION_MANAGER: web.AppKey[SessionManager] = web.AppKey("jupyter_core_server.session_manager")

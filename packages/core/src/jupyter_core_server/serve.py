@@ -87,8 +87,7 @@ async def _start_site(server: CoreServerApp, runner: web.AppRunner, context: ssl
             log.info("Port %s is in use, trying the next one.", port + attempt)
             continue
         break
-    sockets = site._server.sockets if site._server is not None else []  # type: ignore[union-attr]
-    server.actual_port = sockets[0].getsockname()[1]
+    server.actual_port = int(runner.addresses[-1][1])
     host = server.ip if ":" not in server.ip else f"[{server.ip}]"
     scheme = "https" if context else "http"
     return f"{scheme}://{host}:{server.actual_port}{server.base_url}"

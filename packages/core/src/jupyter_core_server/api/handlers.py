@@ -13,7 +13,6 @@ from .._version import __version__
 from ..auth.identity import identity_of
 from ..errors import BadRequest
 from ..keys import KERNEL_SERVICE, PLUGIN_MANAGER, SERVER, STATE
-from ..openapi import build_spec
 from ..routing import auth_resource, public
 
 __all__ = ["iso", "routes"]

@@ -88,6 +88,10 @@ class Authenticator(LoggingConfigurable):
 
     generated_token = False
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.token  # noqa: B018 - resolve the token now, so generated_token is known from the start
+
     @default("token")
     def _token_default(self) -> str:
         if os.environ.get("JUPYTER_TOKEN"):

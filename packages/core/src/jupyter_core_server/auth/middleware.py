@@ -18,7 +18,7 @@ from aiohttp import web
 from ..errors import json_error
 from ..keys import ROUTE_INFO, STATE
 from ..routing import method_action
-from .identity import IDENTITY
+from .identity import IDENTITY, Identity
 
 if TYPE_CHECKING:
     from ..app import CoreServerApp
@@ -40,8 +40,9 @@ def make_security_middleware(server: CoreServerApp, policy: OriginPolicy) -> Cal
     authenticator = server.authenticator
     # The hooks run on every request; when only the core implements them, call the core
     # directly instead of going through pluggy (measurably cheaper on the REST path).
+    identify: Callable[..., Identity | None]
     if [impl.plugin_name for impl in pm.hook.identify.get_hookimpls()] == ["api"]:
-        identify = lambda request, server: authenticator.from_request(request, server.cookie_name)  # noqa: E731
+        identify = lambda request, server: authenticator.from_request(request, server.cookie_name)
     else:
         identify = pm.hook.identify
     custom_authorize = [impl for impl in pm.hook.authorize.get_hookimpls() if impl.plugin_name != "api"]
@@ -103,6 +104,7 @@ def make_security_middleware(server: CoreServerApp, policy: OriginPolicy) -> Cal
 
 def set_login_cookies(server: CoreServerApp, response: web.StreamResponse) -> None:
     """Set the signed login cookie and a fresh ``_xsrf`` cookie on ``response``."""
+    assert server.authenticator is not None
     secure = server.uses_tls or server.authenticator.secure_cookie
     response.set_cookie(
         server.cookie_name,

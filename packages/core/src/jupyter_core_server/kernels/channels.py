@@ -277,15 +277,14 @@ class KernelBridge:
     # -- kernel -> clients -------------------------------------------------------------------
 
     async def _read(self, channel: str, socket: zmq.asyncio.Socket) -> None:
-        session = self.session
         while True:
             try:
-                frames = await socket.recv_multipart()
+                frames: list[bytes] = await socket.recv_multipart()
             except (zmq.ZMQError, asyncio.CancelledError):
                 return
             try:
-                _, msg_list = session.feed_identities(frames)
-                parts = list(msg_list[1:])
+                # [identities..., DELIM, signature, header, parent, metadata, content, buffers...]
+                parts = frames[frames.index(DELIM) + 2 :]
                 header = json.loads(parts[0])
             except (ValueError, IndexError) as exc:
                 log.warning("Kernel %s sent an undecodable %s message: %s", self.kernel_id, channel, exc)

@@ -13,7 +13,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from jupyter_client.multikernelmanager import AsyncMultiKernelManager
 from jupyter_core.paths import jupyter_runtime_dir
@@ -27,6 +27,7 @@ from .ratelimit import RateLimiter
 
 if TYPE_CHECKING:
     from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
 
     from ..app import CoreServerApp
 
@@ -85,6 +86,7 @@ class KernelService(LoggingConfigurable):
             # runtime directory, never in the working directory (jupyter_client's default).
             self.manager.connection_dir = jupyter_runtime_dir()
             os.makedirs(self.manager.connection_dir, mode=0o700, exist_ok=True)
+        self.kernel_specs = kernel_spec_manager
         self.bridges: dict[str, KernelBridge] = {}
         self.names: dict[str, str] = {}
         self.reasons: dict[str, str] = {}
@@ -172,7 +174,7 @@ class KernelService(LoggingConfigurable):
         if path:
             kernel_env["JPY_SESSION_NAME"] = path
         try:
-            self.manager.kernel_spec_manager.get_kernel_spec(name)
+            self.kernel_specs.get_kernel_spec(name)
         except Exception:  # noqa: BLE001 - jupyter_client raises NoSuchKernel (a KeyError)
             raise NoSuchKernelSpec(name) from None
         kwargs: dict[str, Any] = {"env": kernel_env, "cwd": self.cwd_for(path)}
@@ -239,7 +241,8 @@ class KernelService(LoggingConfigurable):
 
     async def interrupt(self, kernel_id: str) -> None:
         self.bridge(kernel_id)
-        await self.manager.interrupt_kernel(kernel_id)
+        km = cast("AsyncKernelManager", self.manager.get_kernel(kernel_id))
+        await km.interrupt_kernel()
 
     async def restart(self, kernel_id: str) -> None:
         bridge = self.bridge(kernel_id)

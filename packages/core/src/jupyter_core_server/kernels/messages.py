@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import struct
+from itertools import pairwise
 from typing import Any
 
 __all__ = [
@@ -51,7 +52,7 @@ def from_v1(data: bytes) -> tuple[str, Parts]:
     if count < 6 or len(data) < 8 * (count + 1):
         raise ProtocolError(f"v1 frame has {count} offsets; at least 6 are needed")
     offsets = struct.unpack_from(f"<{count}Q", data, 8)
-    if any(b < a for a, b in zip(offsets, offsets[1:])) or offsets[-1] > len(data):
+    if any(b < a for a, b in pairwise(offsets)) or offsets[-1] > len(data):
         raise ProtocolError("v1 frame offsets are out of order or past its end")
     channel = data[offsets[0] : offsets[1]].decode("utf-8", "replace")
     parts = [data[offsets[i] : offsets[i + 1]] for i in range(1, count - 1)]
@@ -123,7 +124,7 @@ def from_legacy_binary(data: bytes, pack: Any) -> tuple[str, Parts]:
     if count < 1 or len(data) < 4 * (count + 1):
         raise ProtocolError("binary frame has a bad part count")
     offsets = [*struct.unpack_from(f"!{count}I", data, 4), len(data)]
-    if any(b < a for a, b in zip(offsets, offsets[1:])):
+    if any(b < a for a, b in pairwise(offsets)):
         raise ProtocolError("binary frame offsets are out of order")
     chunks = [data[offsets[i] : offsets[i + 1]] for i in range(count)]
     try:

@@ -64,7 +64,7 @@ def _quietly(announce: Callable[[Any], object]) -> Callable[[Any], None]:
     def call(argument: Any) -> None:
         try:
             announce(argument)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("A plugin failed while handling a kernel event")
 
     return call

@@ -66,7 +66,7 @@ class KernelSpecCache:
         specs = await self.specs()
         if "python3" in specs or not specs:
             return "python3"
-        return sorted(specs)[0]
+        return min(specs)
 
     async def model(self, name: str, base_url: str) -> dict[str, Any]:
         """Return the REST model of one kernelspec."""

@@ -122,18 +122,19 @@ class SessionManager(LoggingConfigurable):
     async def update(self, session_id: str, changes: dict[str, Any]) -> SessionModel:
         """Change path, name or type, or swap the kernel (the old one is shut down)."""
         row = self._row(session_id)
-        fields = {key: changes[key] for key in ("path", "name", "type") if key in changes}
+        fields: dict[str, Any] = {key: changes[key] for key in ("path", "name", "type") if key in changes}
         for key, value in fields.items():
             if not isinstance(value, str):
                 raise BadRequest(f"{key} must be a string", "invalid_body")
         old_kernel = row["kernel_id"]
         if "kernel" in changes:
-            fields["kernel_id"] = await self._kernel_for(changes["kernel"], fields.get("path", row["path"]), fields.get("name", row["name"]))
+            path, name = str(fields.get("path", row["path"])), str(fields.get("name", row["name"]))
+            fields["kernel_id"] = await self._kernel_for(changes["kernel"], path, name)
         self.store.update(session_id, **fields)
         new_row = self._row(session_id)
-        if new_row["kernel_id"] != old_kernel and old_kernel in self.kernels.bridges:
-            if not self.store.find(kernel_id=old_kernel):
-                await self.kernels.shutdown(old_kernel)
+        swapped = new_row["kernel_id"] != old_kernel and old_kernel in self.kernels.bridges
+        if swapped and not self.store.find(kernel_id=old_kernel):
+            await self.kernels.shutdown(old_kernel)
         model = self.model(new_row)
         self.announce(model, "modified")
         return model

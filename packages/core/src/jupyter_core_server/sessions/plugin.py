@@ -45,7 +45,7 @@ def app_context(server: CoreServerApp) -> Callable[[web.Application], AsyncItera
         def announce(model: SessionModel, change: str) -> None:
             try:
                 hooks.session_changed(session=model, change=change)
-            except Exception:  # noqa: BLE001 - a plugin's failure must not undo the change
+            except Exception:
                 log.exception("A plugin failed while handling a session change")
 
         manager = SessionManager(server, app[KERNEL_SERVICE])
