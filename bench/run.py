@@ -3,6 +3,8 @@
     python bench/run.py                        # every benchmark
     python bench/run.py --only startup,rest    # a selection
     python bench/run.py --repeat 3 --duration 3 --json-out /tmp/r.json
+    python bench/run.py --only kernels         # exec,iopub,rss,cpu
+    python bench/run.py --only exec,cpu --kernel-rounds 1
 
 Tables go to stdout, progress to stderr, and the full results (every sample) to
 ``bench/results/<timestamp>.json`` unless ``--json-out`` / ``--no-json`` says otherwise.
@@ -21,6 +23,12 @@ import sys
 from pathlib import Path
 
 # ``python bench/run.py`` puts this folder first on sys.path, so the sibling modules import by name.
+import aiohttp
+
+import kernel_cpu
+import kernel_exec
+import kernel_iopub
+import kernel_rss
 import loadgen
 import rest
 import servers
@@ -29,8 +37,10 @@ from common import Context
 
 BENCH_DIR = Path(__file__).resolve().parent
 
-# name -> module with NAME, SERVERS, run(ctx), report(result). Add kernel benchmarks here.
-BENCHMARKS = {m.NAME: m for m in (startup, rest)}
+# name -> module with NAME, SERVERS, run(ctx), report(result).
+BENCHMARKS = {m.NAME: m for m in (startup, rest, kernel_exec, kernel_iopub, kernel_rss, kernel_cpu)}
+# --only accepts these group names too.
+GROUPS = {"kernels": (kernel_exec.NAME, kernel_iopub.NAME, kernel_rss.NAME, kernel_cpu.NAME)}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -38,7 +48,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--only",
         default=",".join(BENCHMARKS),
-        help=f"comma-separated benchmarks (default: all: {','.join(BENCHMARKS)})",
+        help=f"comma-separated benchmarks or groups (default: all: {','.join(BENCHMARKS)}; "
+        f"groups: {'; '.join(g + '=' + ','.join(m) for g, m in GROUPS.items())})",
     )
     p.add_argument(
         "--servers",
@@ -75,11 +86,46 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=servers.DEFAULT_JS_VENV,
         help="venv for jupyter_server (created on demand)",
     )
+    k = p.add_argument_group("kernel benchmarks (exec, iopub, rss, cpu)")
+    k.add_argument(
+        "--kernel-rounds",
+        type=int,
+        default=3,
+        help="rounds of exec, iopub and cpu, each with fresh servers and kernels (default: %(default)s)",
+    )
+    k.add_argument(
+        "--exec-iterations", type=int, default=200, help="timed executes per measurement (default: %(default)s)"
+    )
+    k.add_argument("--exec-warmup", type=int, default=20, help="discarded executes first (default: %(default)s)")
+    k.add_argument(
+        "--iopub-runs", type=int, default=5, help="runs of each iopub workload per round (default: %(default)s)"
+    )
+    k.add_argument(
+        "--prints", type=int, default=5000, help="flushed prints in the iopub/cpu workload (default: %(default)s)"
+    )
+    k.add_argument("--chunks", type=int, default=50, help="stdout writes in the bulk workload (default: %(default)s)")
+    k.add_argument("--chunk-mib", type=float, default=1.0, help="MiB per bulk write (default: %(default)s)")
+    k.add_argument(
+        "--rss-kernels", type=int, default=20, help="idle kernels for the rss benchmark (default: %(default)s)"
+    )
+    k.add_argument(
+        "--cpu-runs", type=int, default=5, help="measured workloads per framing for cpu (default: %(default)s)"
+    )
+    k.add_argument(
+        "--no-ratelimit-check",
+        action="store_true",
+        help="skip the iopub check that jupyter_server's rate limiter is off only because of our flag",
+    )
     p.add_argument("--json-out", type=Path, default=None, help="results file (default: bench/results/<timestamp>.json)")
     p.add_argument("--no-json", action="store_true", help="write no results file")
     p.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
     args = p.parse_args(argv)
-    args.only = [n.strip() for n in args.only.split(",") if n.strip()]
+    only: list[str] = []
+    for n in (n.strip() for n in args.only.split(",")):
+        for m in GROUPS.get(n, (n,) if n else ()):
+            if m not in only:
+                only.append(m)
+    args.only = only
     unknown = [n for n in args.only if n not in BENCHMARKS]
     if unknown:
         p.error(f"unknown benchmark(s) {', '.join(unknown)}; known: {', '.join(BENCHMARKS)}")
@@ -88,7 +134,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         p.error("--servers must include 'ours'")
     if args.repeat < 1 or args.rest_rounds < 1 or args.duration <= 0 or args.concurrency < 1:
         p.error("--repeat, --rest-rounds, --concurrency must be >= 1 and --duration > 0")
+    counts = (
+        args.kernel_rounds,
+        args.iopub_runs,
+        args.exec_iterations,
+        args.prints,
+        args.chunks,
+        args.rss_kernels,
+        args.cpu_runs,
+    )
+    if min(counts) < 1 or args.exec_warmup < 0 or args.chunk_mib <= 0:
+        p.error("kernel benchmark counts must be >= 1 (--exec-warmup >= 0, --chunk-mib > 0)")
     return args
+
+
+def _portable(path: Path) -> str:
+    """A path relative to the repository when it lies inside it (no machine paths in results)."""
+    try:
+        return str(path.resolve().relative_to(servers.REPO_ROOT))
+    except ValueError:
+        return path.name
 
 
 def log(msg: str) -> None:
@@ -146,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
             "servers": {name: {"version": spec.version} for name, spec in specs.items()},
-            "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
+            "args": {k: (_portable(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         },
         "benchmarks": {},
     }
@@ -156,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         module = BENCHMARKS[name]
         try:
             result = module.run(ctx)
-        except (servers.BenchError, RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        except (servers.BenchError, RuntimeError, OSError, subprocess.SubprocessError, aiohttp.ClientError) as exc:
             log(f"ERROR in benchmark {name}: {exc}")
             results["benchmarks"][name] = {"error": str(exc)}
             failed.append(name)

@@ -26,7 +26,7 @@ import sys
 import sysconfig
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -221,8 +221,9 @@ def proc_rss_mib(pid: int) -> float:
 class ServerProcess:
     """One server process: ``start()``, ``wait_ready()``, ``stop()`` (or ``launched()`` below)."""
 
-    def __init__(self, spec: ServerSpec, workdir: Path | None = None) -> None:
+    def __init__(self, spec: ServerSpec, workdir: Path | None = None, extra_args: Sequence[str] = ()) -> None:
         self.spec = spec
+        self.extra_args = list(extra_args)  # appended to the spec's command line
         self.token = secrets.token_hex(24)
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
@@ -271,7 +272,7 @@ class ServerProcess:
         runtime.mkdir(exist_ok=True)
         env["JUPYTER_RUNTIME_DIR"] = str(runtime)  # keep runtime files out of the user's dirs
         env["PYTHONUNBUFFERED"] = "1"
-        argv = self.spec.command(self.port, self.token)
+        argv = [*self.spec.command(self.port, self.token), *self.extra_args]
         log = open(self.log_path, "wb")  # noqa: SIM115 - closed when the child is reaped
         try:
             self.started_at = time.perf_counter()
@@ -333,12 +334,67 @@ class ServerProcess:
 
 
 @contextmanager
-def launched(spec: ServerSpec, timeout: float = 60.0) -> Iterator[ServerProcess]:
+def launched(spec: ServerSpec, timeout: float = 60.0, extra_args: Sequence[str] = ()) -> Iterator[ServerProcess]:
     """A started, ready server, stopped on exit: ``with launched(specs["ours"]) as server: ...``."""
-    server = ServerProcess(spec)
+    server = ServerProcess(spec, extra_args=extra_args)
     try:
         server.start()
         server.wait_ready(timeout=timeout)
         yield server
     finally:
         server.stop()
+
+
+def proc_cmdline(pid: int) -> list[str]:
+    """The command line of ``pid`` (empty if it is gone)."""
+    try:
+        return [a.decode(errors="replace") for a in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") if a]
+    except OSError:
+        return []
+
+
+def proc_status_kib(pid: int, key: str) -> int:
+    """One ``kB`` field of ``/proc/<pid>/status`` (``VmRSS``, ``VmHWM`` ...); 0 if absent."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def child_pids(pid: int) -> list[int]:
+    """Direct children of ``pid`` (Linux /proc; empty elsewhere)."""
+    found = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                found += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+    except OSError:
+        pass
+    return sorted(set(found))
+
+
+def proc_thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds (utime + stime) per thread name of ``pid``; threads with the same name summed.
+
+    Python threads carry the process name; libzmq names its own (``ZMQbg/IO/0``, ``ZMQbg/Reaper``).
+    """
+    out: dict[str, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return out
+    for task in tasks:
+        try:
+            raw = (task / "stat").read_text()
+        except OSError:
+            continue
+        name = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw.rsplit(")", 1)[1].split()
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out

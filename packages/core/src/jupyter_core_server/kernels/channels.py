@@ -15,6 +15,7 @@ notice if the bound forced any out.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import time
@@ -24,12 +25,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import zmq
-import zmq.asyncio
-from aiohttp import WSCloseCode, web
-from zmq.utils.monitor import recv_monitor_message
+from aiohttp import WSCloseCode, WSMsgType, web
+from zmq.utils.monitor import parse_monitor_message
 
-from .messages import to_legacy, to_v1
+from .messages import legacy_frame, to_v1
 from .ratelimit import RateLimiter
+from .zmqio import LoopSocket
 
 if TYPE_CHECKING:
     from jupyter_client.session import Session
@@ -88,10 +89,11 @@ class Connection:
             channel, parts, header = pending.popleft()
             try:
                 if self.v1:
-                    await ws.send_bytes(to_v1(channel, parts))
+                    await ws.send_frame(to_v1(channel, parts), WSMsgType.BINARY)
                 else:
-                    frame = to_legacy(channel, parts, header)
-                    await (ws.send_str(frame) if isinstance(frame, str) else ws.send_bytes(frame))
+                    # Already UTF-8 bytes: send as a text frame without decoding and re-encoding.
+                    data, text = legacy_frame(channel, parts, header)
+                    await ws.send_frame(data, WSMsgType.TEXT if text else WSMsgType.BINARY)
             except (ConnectionError, RuntimeError):
                 return
 
@@ -133,10 +135,10 @@ class KernelBridge:
         self.last_activity = time.time()
         self.slots: dict[str, Slot] = {}
         self.routes: OrderedDict[str, str] = OrderedDict()
-        self.sockets: dict[str, zmq.asyncio.Socket] = {}
-        self.tasks: list[asyncio.Task[None]] = []
+        self.sockets: dict[str, LoopSocket] = {}
         self.stdin_ready = asyncio.Event()
-        self._stdin_monitor: zmq.asyncio.Socket | None = None
+        self._stdin_monitor: LoopSocket | None = None
+        self._ports: tuple[Any, ...] = ()
         self._opened: asyncio.Future[None] | None = None
         self._nudge: tuple[str, asyncio.Event, asyncio.Event] | None = None
 
@@ -162,41 +164,50 @@ class KernelBridge:
         else:
             await asyncio.shield(self._opened)
 
+    async def reconnect_if_moved(self) -> None:
+        """Reopen the sockets if the kernel came back on other ports (an automatic restart may do that).
+
+        Clients stay attached; their slots keep routing. Called after an automatic restart.
+        """
+        if not self.sockets or self._ports == _ports(self.manager.get_connection_info()):
+            return
+        self._close_sockets()
+        self._open_sockets()
+        await self.handshake()
+
     def _open_sockets(self) -> None:
         info = self.manager.get_connection_info()
-        context = zmq.asyncio.Context.instance()
+        self._ports = _ports(info)
+        context: zmq.Context[zmq.Socket[bytes]] = zmq.Context.instance()
         for channel in ("iopub", "shell", "control", "stdin"):
             socket = context.socket(zmq.SUB if channel == "iopub" else zmq.DEALER)
             socket.linger = 0
             if channel == "iopub":
                 socket.setsockopt(zmq.SUBSCRIBE, b"")
+                # ZMQ silently drops past 1,000 queued messages by default; output must not vanish.
+                socket.setsockopt(zmq.RCVHWM, 0)
             else:
                 # One identity for shell and stdin: ipykernel sends input_request to the shell sender's identity.
                 socket.setsockopt(zmq.IDENTITY, self.session.bsession)
             if channel == "stdin":
-                self._stdin_monitor = socket.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_DISCONNECTED)
-                self.tasks.append(asyncio.create_task(self._watch_stdin(self._stdin_monitor), name=f"kernel {self.kernel_id} stdin monitor"))
+                monitor = socket.get_monitor_socket(zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_DISCONNECTED)
+                self._stdin_monitor = LoopSocket(monitor, self._stdin_event)
             port = info[f"{channel}_port"]
             if info["transport"] == "tcp":
                 socket.connect(f"tcp://{info['ip']}:{port}")
             else:
                 socket.connect(f"{info['transport']}://{info['ip']}-{port}")
-            self.sockets[channel] = socket
-        for channel, socket in self.sockets.items():
-            self.tasks.append(asyncio.create_task(self._read(channel, socket), name=f"kernel {self.kernel_id} {channel}"))
+            on_message = self._from_kernel_iopub if channel == "iopub" else functools.partial(self._from_kernel_reply, channel)
+            self.sockets[channel] = LoopSocket(socket, on_message)
 
-    async def _watch_stdin(self, monitor: zmq.asyncio.Socket) -> None:
+    def _stdin_event(self, frames: list[bytes]) -> None:
         # The kernel's stdin ROUTER drops an input_request addressed to a peer it has not
         # met yet, so the bridge must know when its stdin socket is really connected.
-        while True:
-            try:
-                event = await recv_monitor_message(monitor)
-            except (zmq.ZMQError, asyncio.CancelledError):
-                return
-            if event["event"] == zmq.EVENT_HANDSHAKE_SUCCEEDED:
-                self.stdin_ready.set()
-            elif event["event"] == zmq.EVENT_DISCONNECTED:
-                self.stdin_ready.clear()
+        event = parse_monitor_message(frames)["event"]
+        if event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
+            self.stdin_ready.set()
+        elif event == zmq.EVENT_DISCONNECTED:
+            self.stdin_ready.clear()
 
     async def handshake(self) -> None:
         """Send ``kernel_info_request`` until a reply *and* an IOPub message arrive.
@@ -215,7 +226,7 @@ class KernelBridge:
                     raise TimeoutError(f"Kernel {self.kernel_id} did not answer kernel_info within {self.kernel_info_timeout} s")
                 parts, header = self._message("kernel_info_request", {})
                 self._nudge = (header["msg_id"], replied, iopub_seen)
-                await self.sockets["shell"].send_multipart([DELIM, self.session.sign(parts), *parts])
+                await self.sockets["shell"].send([DELIM, self.session.sign(parts), *parts])
                 try:
                     await asyncio.wait_for(_both(replied, iopub_seen), 0.5)
                 except asyncio.TimeoutError:
@@ -276,23 +287,24 @@ class KernelBridge:
 
     # -- kernel -> clients -------------------------------------------------------------------
 
-    async def _read(self, channel: str, socket: zmq.asyncio.Socket) -> None:
-        while True:
-            try:
-                frames: list[bytes] = await socket.recv_multipart()
-            except (zmq.ZMQError, asyncio.CancelledError):
-                return
-            try:
-                # [identities..., DELIM, signature, header, parent, metadata, content, buffers...]
-                parts = frames[frames.index(DELIM) + 2 :]
-                header = json.loads(parts[0])
-            except (ValueError, IndexError) as exc:
-                log.warning("Kernel %s sent an undecodable %s message: %s", self.kernel_id, channel, exc)
-                continue
-            if channel == "iopub":
-                self._from_iopub(parts, header)
-            else:
-                self._reply(channel, parts, header)
+    def _split(self, channel: str, frames: list[bytes]) -> tuple[list[bytes], dict[str, Any]] | None:
+        try:
+            # [identities..., DELIM, signature, header, parent, metadata, content, buffers...]
+            parts = frames[frames.index(DELIM) + 2 :]
+            return parts, json.loads(parts[0])
+        except (ValueError, IndexError) as exc:
+            log.warning("Kernel %s sent an undecodable %s message: %s", self.kernel_id, channel, exc)
+            return None
+
+    def _from_kernel_iopub(self, frames: list[bytes]) -> None:
+        message = self._split("iopub", frames)
+        if message is not None:
+            self._from_iopub(*message)
+
+    def _from_kernel_reply(self, channel: str, frames: list[bytes]) -> None:
+        message = self._split(channel, frames)
+        if message is not None:
+            self._reply(channel, *message)
 
     def _from_iopub(self, parts: list[bytes], header: dict[str, Any]) -> None:
         msg_type = header.get("msg_type")
@@ -378,7 +390,7 @@ class KernelBridge:
                 self.routes.popitem(last=False)
         if header.get("msg_type") not in UNTRACKED_REQUESTS:
             self.touch()
-        await socket.send_multipart([DELIM, self.session.sign(parts[:4]), *parts])
+        await socket.send([DELIM, self.session.sign(parts[:4]), *parts])
 
     def touch(self) -> None:
         """Record user activity on this kernel."""
@@ -396,18 +408,22 @@ class KernelBridge:
             if slot.connection is not None:
                 await slot.connection.ws.close(code=WSCloseCode.OK, message=reason.encode())
         self.slots.clear()
-        for task in self.tasks:
-            task.cancel()
+        self._close_sockets()
+        self._opened = None
+
+    def _close_sockets(self) -> None:
         if self._stdin_monitor is not None:
-            self.sockets["stdin"].disable_monitor()
-            self._stdin_monitor.close(linger=0)
+            self.sockets["stdin"].socket.disable_monitor()
+            self._stdin_monitor.close()
             self._stdin_monitor = None
         self.stdin_ready.clear()
         for socket in self.sockets.values():
-            socket.close(linger=0)
-        self.tasks.clear()
+            socket.close()
         self.sockets.clear()
-        self._opened = None
+
+
+def _ports(info: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(info.get(f"{channel}_port") for channel in ("iopub", "shell", "control", "stdin"))
 
 
 async def _both(a: asyncio.Event, b: asyncio.Event) -> None:

@@ -94,6 +94,7 @@ class KernelService(LoggingConfigurable):
         self.started_hook: Any = None
         self.stopped_hook: Any = None
         self.cwd_hook: Callable[[str], str | None] = lambda path: None
+        self._background: set[asyncio.Future[None]] = set()
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -208,6 +209,26 @@ class KernelService(LoggingConfigurable):
         if bridge is not None:
             log.warning("Kernel %s died and is being restarted", kernel_id)
             bridge.broadcast_status("restarting")
+            # The restarter calls back before it restarts, possibly on new ports.
+            task = asyncio.ensure_future(self._follow_restart(kernel_id))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _follow_restart(self, kernel_id: str) -> None:
+        """Reconnect a kernel's bridge once the automatic restart is done."""
+        deadline = time.monotonic() + self.kernel_info_timeout
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+            bridge = self.bridges.get(kernel_id)
+            if bridge is None:
+                return
+            km = cast("AsyncKernelManager", self.manager.get_kernel(kernel_id))
+            if await km.is_alive():
+                try:
+                    await bridge.reconnect_if_moved()
+                except (TimeoutError, OSError) as exc:
+                    log.error("Kernel %s did not come back after its restart: %s", kernel_id, exc)
+                return
 
     def _on_dead(self, kernel_id: str) -> None:
         bridge = self.bridges.get(kernel_id)

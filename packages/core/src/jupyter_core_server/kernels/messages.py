@@ -19,6 +19,7 @@ __all__ = [
     "from_legacy_binary",
     "from_legacy_text",
     "from_v1",
+    "legacy_frame",
     "to_legacy",
     "to_v1",
 ]
@@ -82,21 +83,28 @@ def _legacy_json(channel: str, parts: Parts, header: dict[str, Any]) -> bytes:
     )
 
 
-def to_legacy(channel: str, parts: Parts, header: dict[str, Any]) -> str | bytes:
-    """Encode for the legacy protocol: a JSON text frame, or a binary frame when there are buffers.
+def legacy_frame(channel: str, parts: Parts, header: dict[str, Any]) -> tuple[bytes, bool]:
+    """Encode for the legacy protocol; return the frame's bytes and whether it is a text frame.
 
-    Binary frames are big-endian u32: the number of parts, one offset per part, then the
-    JSON message followed by each buffer (as jupyter_server and JupyterLab do).
+    A message without buffers is one JSON document (a text frame). With buffers it is a
+    binary frame, big-endian u32: the number of parts, one offset per part, then the JSON
+    message followed by each buffer (as jupyter_server and JupyterLab do).
     """
     body = _legacy_json(channel, parts, header)
     buffers = parts[4:]
     if not buffers:
-        return body.decode("utf-8")
+        return body, True
     chunks = [body, *buffers]
     offsets = [4 * (len(chunks) + 1)]
     for chunk in chunks[:-1]:
         offsets.append(offsets[-1] + len(chunk))
-    return b"".join([struct.pack(f"!{len(chunks) + 1}I", len(chunks), *offsets), *chunks])
+    return b"".join([struct.pack(f"!{len(chunks) + 1}I", len(chunks), *offsets), *chunks]), False
+
+
+def to_legacy(channel: str, parts: Parts, header: dict[str, Any]) -> str | bytes:
+    """Encode for the legacy protocol: ``str`` for a text frame, ``bytes`` for a binary one."""
+    data, text = legacy_frame(channel, parts, header)
+    return data.decode("utf-8") if text else data
 
 
 def _parts_from_dict(msg: Any, buffers: list[bytes], pack: Any) -> tuple[str, Parts]:
