@@ -25,10 +25,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import zmq
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import WSCloseCode, web
 from zmq.utils.monitor import parse_monitor_message
 
-from .messages import legacy_frame, to_v1
+from .messages import legacy_frame, to_v1, websocket_header
 from .ratelimit import RateLimiter
 from .zmqio import LoopSocket
 
@@ -44,6 +44,9 @@ DELIM = b"<IDS|MSG>"
 UNTRACKED_REQUESTS = frozenset({"kernel_info_request", "comm_info_request", "debug_request", "history_request"})
 OUTPUT_TYPES = frozenset({"stream", "display_data", "update_display_data", "execute_result", "error", "clear_output", "execute_input"})
 _ROUTE_MEMORY = 10_000
+_BATCH_BYTES = 1024 * 1024  # most bytes gathered into one write
+_HIGH_WATER = 1024 * 1024  # unsent bytes a connection may hold before its writer waits
+_DRAIN_POLLS = 6000  # x 10 ms: a client that takes nothing for a minute stops being fed
 _STDIN_GRACE = 5.0  # seconds the handshake waits for the stdin connection after kernel_info
 
 
@@ -74,8 +77,15 @@ class Connection:
         self.finished = True
         self.wakeup.set()
 
-    async def write_loop(self) -> None:
-        """Write queued messages until :meth:`finish` or the socket closes; unwritten ones stay queued."""
+    async def write_loop(self, transport: asyncio.Transport) -> None:
+        """Write queued messages until :meth:`finish` or the socket closes; unwritten ones stay queued.
+
+        Everything queued since the last wake-up goes out in one write: one system call for
+        a burst of output instead of one per message, which was most of the relay's CPU.
+        Frames are written to the connection's transport directly (server frames are not
+        masked, compression is off); aiohttp's own writes (pings, close) are whole frames
+        too, so the two never interleave mid-frame.
+        """
         ws, pending = self.ws, self.pending
         while True:
             if not pending:
@@ -84,18 +94,24 @@ class Connection:
                 self.wakeup.clear()
                 await self.wakeup.wait()
                 continue
-            if ws.closed:
+            if ws.closed or transport.is_closing():
                 return
-            channel, parts, header = pending.popleft()
-            try:
+            chunks: list[bytes] = []
+            size = 0
+            while pending and size < _BATCH_BYTES:
+                channel, parts, header = pending.popleft()
                 if self.v1:
-                    await ws.send_frame(to_v1(channel, parts), WSMsgType.BINARY)
+                    data, text = to_v1(channel, parts), False
                 else:
-                    # Already UTF-8 bytes: send as a text frame without decoding and re-encoding.
                     data, text = legacy_frame(channel, parts, header)
-                    await ws.send_frame(data, WSMsgType.TEXT if text else WSMsgType.BINARY)
-            except (ConnectionError, RuntimeError):
-                return
+                chunks += (websocket_header(len(data), text=text), data)
+                size += len(data)
+            transport.write(b"".join(chunks))
+            # A slow client fills the transport's buffer: let it drain before writing more.
+            for _ in range(_DRAIN_POLLS):
+                if transport.get_write_buffer_size() < _HIGH_WATER or transport.is_closing():
+                    break
+                await asyncio.sleep(0.01)
 
 
 @dataclass(eq=False)
@@ -137,6 +153,9 @@ class KernelBridge:
         self.routes: OrderedDict[str, str] = OrderedDict()
         self.sockets: dict[str, LoopSocket] = {}
         self.stdin_ready = asyncio.Event()
+        #: Clear while the sockets are being replaced; client messages wait for it.
+        self.connected = asyncio.Event()
+        self.connected.set()
         self._stdin_monitor: LoopSocket | None = None
         self._ports: tuple[Any, ...] = ()
         self._opened: asyncio.Future[None] | None = None
@@ -164,16 +183,23 @@ class KernelBridge:
         else:
             await asyncio.shield(self._opened)
 
-    async def reconnect_if_moved(self) -> None:
-        """Reopen the sockets if the kernel came back on other ports (an automatic restart may do that).
+    async def follow_restart(self) -> None:
+        """Catch up with a kernel that was restarted automatically.
 
-        Clients stay attached; their slots keep routing. Called after an automatic restart.
+        The sockets are reopened if the kernel came back on other ports, and the handshake
+        runs again so that IOPub flows before held client messages go out. Clients stay
+        attached; their slots keep routing.
         """
-        if not self.sockets or self._ports == _ports(self.manager.get_connection_info()):
+        if not self.sockets:
             return
-        self._close_sockets()
-        self._open_sockets()
-        await self.handshake()
+        self.connected.clear()
+        try:
+            if self._ports != _ports(self.manager.get_connection_info()):
+                self._close_sockets()
+                self._open_sockets()
+            await self.handshake()
+        finally:
+            self.connected.set()
 
     def _open_sockets(self) -> None:
         info = self.manager.get_connection_info()
@@ -371,6 +397,9 @@ class KernelBridge:
 
     async def send(self, connection: Connection, channel: str, parts: list[bytes]) -> None:
         """Sign and send a client's message to the kernel on ``channel``."""
+        if not self.connected.is_set():
+            # The bridge is reconnecting to a restarted kernel: hold the message until it can go.
+            await asyncio.wait_for(self.connected.wait(), self.kernel_info_timeout)
         socket = self.sockets.get(channel)
         if socket is None or channel == "iopub" or len(parts) < 4:
             log.warning("Dropping a client message for channel %r of kernel %s", channel, self.kernel_id)

@@ -209,7 +209,9 @@ class KernelService(LoggingConfigurable):
         if bridge is not None:
             log.warning("Kernel %s died and is being restarted", kernel_id)
             bridge.broadcast_status("restarting")
-            # The restarter calls back before it restarts, possibly on new ports.
+            # The restarter calls back before it restarts, possibly on new ports: hold client
+            # messages until the bridge has followed the kernel.
+            bridge.connected.clear()
             task = asyncio.ensure_future(self._follow_restart(kernel_id))
             self._background.add(task)
             task.add_done_callback(self._background.discard)
@@ -225,10 +227,15 @@ class KernelService(LoggingConfigurable):
             km = cast("AsyncKernelManager", self.manager.get_kernel(kernel_id))
             if await km.is_alive():
                 try:
-                    await bridge.reconnect_if_moved()
+                    await bridge.follow_restart()
                 except (TimeoutError, OSError) as exc:
                     log.error("Kernel %s did not come back after its restart: %s", kernel_id, exc)
+                finally:
+                    bridge.connected.set()
                 return
+        bridge = self.bridges.get(kernel_id)
+        if bridge is not None:
+            bridge.connected.set()  # give up holding; the dead/restart status tells clients the rest
 
     def _on_dead(self, kernel_id: str) -> None:
         bridge = self.bridges.get(kernel_id)

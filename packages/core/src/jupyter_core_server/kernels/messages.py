@@ -22,6 +22,7 @@ __all__ = [
     "legacy_frame",
     "to_legacy",
     "to_v1",
+    "websocket_header",
 ]
 
 V1_PROTOCOL = "v1.kernel.websocket.jupyter.org"
@@ -58,6 +59,16 @@ def from_v1(data: bytes) -> tuple[str, Parts]:
     channel = data[offsets[0] : offsets[1]].decode("utf-8", "replace")
     parts = [data[offsets[i] : offsets[i + 1]] for i in range(1, count - 1)]
     return channel, parts
+
+
+def websocket_header(size: int, *, text: bool) -> bytes:
+    """Return the header of one unmasked, uncompressed websocket message of ``size`` bytes (RFC 6455)."""
+    first = 0x81 if text else 0x82  # FIN + text/binary opcode
+    if size < 126:
+        return struct.pack("!BB", first, size)
+    if size < 1 << 16:
+        return struct.pack("!BBH", first, 126, size)
+    return struct.pack("!BBQ", first, 127, size)
 
 
 def _legacy_json(channel: str, parts: Parts, header: dict[str, Any]) -> bytes:

@@ -33,8 +33,11 @@ async def channels(request: web.Request) -> web.WebSocketResponse:
     )
     await ws.prepare(request)
     request.app[WEBSOCKETS].add(ws)
+    transport = request.transport
+    if transport is None:  # the client left during the upgrade
+        return ws
     connection = Connection(ws, session_id, v1=ws.ws_protocol == V1_PROTOCOL)
-    writer = asyncio.create_task(connection.write_loop())
+    writer = asyncio.create_task(connection.write_loop(transport))
     stale = bridge.attach(connection)
     if stale is not None:
         log.info("Replacing a stale connection of session %s to kernel %s", session_id, kernel_id)
