@@ -25,6 +25,7 @@ from pathlib import Path
 # ``python bench/run.py`` puts this folder first on sys.path, so the sibling modules import by name.
 import aiohttp
 
+import contents
 import kernel_cpu
 import kernel_exec
 import kernel_iopub
@@ -38,7 +39,7 @@ from common import Context
 BENCH_DIR = Path(__file__).resolve().parent
 
 # name -> module with NAME, SERVERS, run(ctx), report(result).
-BENCHMARKS = {m.NAME: m for m in (startup, rest, kernel_exec, kernel_iopub, kernel_rss, kernel_cpu)}
+BENCHMARKS = {m.NAME: m for m in (startup, rest, kernel_exec, kernel_iopub, kernel_rss, kernel_cpu, contents)}
 # --only accepts these group names too.
 GROUPS = {"kernels": (kernel_exec.NAME, kernel_iopub.NAME, kernel_rss.NAME, kernel_cpu.NAME)}
 
@@ -115,6 +116,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--no-ratelimit-check",
         action="store_true",
         help="skip the iopub check that jupyter_server's rate limiter is off only because of our flag",
+    )
+    p.add_argument(
+        "--contents-rounds", type=int, default=3, help="rounds of the contents benchmark, alternating order (default: %(default)s)"
     )
     p.add_argument("--json-out", type=Path, default=None, help="results file (default: bench/results/<timestamp>.json)")
     p.add_argument("--no-json", action="store_true", help="write no results file")
