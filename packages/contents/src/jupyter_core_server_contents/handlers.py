@@ -24,7 +24,6 @@ from jupyter_core_server.keys import SERVER, SESSION_MANAGER
 from .errors import FileChanged
 from .keys import CONTENTS
 from .manager import ContentsService, Model, Precondition
-from .sessions import follow_rename
 
 __all__ = ["routes"]
 
@@ -204,7 +203,7 @@ async def patch_contents(request: web.Request) -> web.Response:
         model = await service.rename(path, str(new_path))
         sessions = request.app.get(SESSION_MANAGER)
         if sessions is not None:
-            follow_rename(sessions, old, model["path"])
+            sessions.rename_path(old, model["path"])
     return await _model_response(request, model)
 
 

@@ -235,7 +235,10 @@ def _dump(value: Any, level: int, out: list[str]) -> None:
         inner = ",\n" + " " * (level + 1)
         out.append("[" + inner[1:])
         if isinstance(value, _Rendered):
-            out.append(inner.join(value))
+            for index, pieces in enumerate(value):
+                if index:
+                    out.append(inner)
+                out.extend(pieces)
             out.append("\n" + " " * level + "]")
             return
         try:  # the C encoder refuses anything but strings: then take the general path
@@ -317,13 +320,21 @@ def serialize(nb: Notebook, valid: ValidCells) -> tuple[bytes, str | None]:
     if not isinstance(cells, list):
         return dumps_disk(nb).encode("utf-8"), validation_message(nb)
     version = (nb.get("nbformat"), nb.get("nbformat_minor"))
-    texts = []
+    rendered: list[list[str]] = []
+    keys: list[tuple[Any, ...] | None] = []
     for cell in cells:
-        out: list[str] = []
-        _dump(cell, 2, out)
-        texts.append("".join(out))
-    # A large cell is mostly a few long strings: validating it costs less than hashing it.
-    keys = [(version, len(text), hash(text)) if len(text) <= _FINGERPRINT_LIMIT else None for text in texts]
+        parts: list[str] = []
+        _dump(cell, 2, parts)
+        size = sum(map(len, parts))
+        # A large cell is mostly a few long strings: validating it costs less than
+        # hashing it (and its pieces are not copied into one string).
+        if size <= _FINGERPRINT_LIMIT:
+            text = "".join(parts)
+            parts = [text]
+            keys.append((version, size, hash(text)))
+        else:
+            keys.append(None)
+        rendered.append(parts)
     todo = valid.unknown(keys)
     probe = {key: value for key, value in nb.items() if key != "cells"}
     probe["cells"] = [cells[i] for i in todo]
@@ -332,8 +343,8 @@ def serialize(nb: Notebook, valid: ValidCells) -> tuple[bytes, str | None]:
         valid.add(keys)
     else:
         message = validation_message(nb)  # the whole notebook, for nbformat's own wording
-    out = []
-    _dump({**nb, "cells": _Rendered(texts)}, 0, out)
+    out: list[str] = []
+    _dump({**nb, "cells": _Rendered(rendered)}, 0, out)
     out.append("\n")
     return "".join(out).encode("utf-8"), message
 
@@ -341,8 +352,8 @@ def serialize(nb: Notebook, valid: ValidCells) -> tuple[bytes, str | None]:
 _FINGERPRINT_LIMIT = 32 * 1024
 
 
-class _Rendered(list[str]):
-    """Cells already serialised at their nesting level (two), spliced in by ``_dump``."""
+class _Rendered(list[list[str]]):
+    """Cells already serialised (as pieces) at their nesting level (two), spliced in by ``_dump``."""
 
 
 # -- trust -------------------------------------------------------------------------------------

@@ -139,6 +139,30 @@ class SessionManager(LoggingConfigurable):
         self.announce(model, "modified")
         return model
 
+    def rename_path(self, old: str, new: str) -> int:
+        """Point the sessions on document ``old`` (or below folder ``old``) at ``new``.
+
+        For plugins that move documents (the contents plugin's rename). A session whose
+        name was the document's file name takes the new file name. Returns how many
+        sessions moved; each is announced as ``modified``.
+        """
+        old, new = old.strip("/"), new.strip("/")
+        moved = 0
+        for row in self.store.find():
+            path = str(row["path"]).strip("/")
+            if path == old:
+                changes = {"path": new}
+                if row["name"] == old.rpartition("/")[2]:
+                    changes["name"] = new.rpartition("/")[2]
+            elif path.startswith(old + "/"):
+                changes = {"path": new + path[len(old) :]}
+            else:
+                continue
+            self.store.update(row["session_id"], **changes)
+            self.announce(self.model(self._row(row["session_id"])), "modified")
+            moved += 1
+        return moved
+
     async def delete(self, session_id: str) -> None:
         """Delete a session and shut its kernel down (410 if the kernel was gone already)."""
         row = self._row(session_id)
