@@ -249,5 +249,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+# Terminal floods (``--only terminals``): registered down here, apart from the list above.
+import terminals
+
+BENCHMARKS[terminals.NAME] = terminals
+
 if __name__ == "__main__":
     sys.exit(main())

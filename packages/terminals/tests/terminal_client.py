@@ -77,7 +77,11 @@ class TermClient:
         regex = re.compile(pattern)
         while not (match := regex.search(self.output)):
             left = deadline - time.monotonic()
-            if left <= 0 or await self.receive(left) is None:
+            try:
+                closed = left <= 0 or await self.receive(left) is None
+            except asyncio.TimeoutError:
+                closed = True
+            if closed:
                 raise AssertionError(f"no {pattern!r} within {timeout}s; output so far:\n{self.output[-2000:]!r}")
         return match
 

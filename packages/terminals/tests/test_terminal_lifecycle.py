@@ -29,8 +29,8 @@ async def test_sigterm_with_three_terminals_leaves_no_process(jcs_cli_server: Cl
                 pids.append(await term.shell_pid())
             # a foreground job and a background job that ignores SIGHUP, in two of them
             await terms[0].stdin("sleep 900\r")
-            out = await terms[1].run("nohup sleep 901 >/dev/null 2>&1 & echo BG=$!")
-            pids.append(int(out.split("BG=")[1].split()[0]))
+            await terms[1].stdin('sh -c \'trap "" HUP; echo IG""N=$$; exec sleep 901\' &\r')
+            pids.append(int((await terms[1].read_until(r"IGN=(\d+)")).group(1)))
             assert len(set(pids)) == 4 and all(is_running(pid) for pid in pids)
 
             server.send_signal(signal.SIGTERM)
@@ -101,3 +101,38 @@ async def test_terminate_timeout_bounds_a_stubborn_process(
                 assert not is_running(pids[0])
     finally:
         kill_all(pids)
+
+
+async def test_exit_hangs_up_the_jobs_left_behind(jcs_client: ServerClient) -> None:
+    pids: list[int] = []
+    try:
+        name = await new_terminal(jcs_client)
+        async with open_terminal(jcs_client, name) as term:
+            out = await term.run("sleep 600 & echo BG=$!")
+            pids.append(int(out.split("BG=")[1].split()[0]))
+            await term.stdin('sh -c \'trap "" HUP; echo IG""N=$$; exec sleep 700\' &\r')
+            pids.append(int((await term.read_until(r"IGN=(\d+)")).group(1)))
+            await term.stdin("exit\r")
+            await term.until_closed()
+            assert term.disconnect == ["disconnect", 1]
+        # as when a terminal window closes: SIGHUP ends the job, a job that ignores it runs on
+        assert await wait_gone(pids[:1], timeout=5) == []
+        assert is_running(pids[1])
+        assert await terminal_names(jcs_client) == []
+    finally:
+        kill_all(pids)
+
+
+async def test_job_control(jcs_client: ServerClient) -> None:
+    name = await new_terminal(jcs_client)
+    async with open_terminal(jcs_client, name) as term:
+        await term.run("true")
+        await term.stdin("sleep 600\r")
+        await asyncio.sleep(0.3)
+        await term.stdin("\x1a")  # Ctrl-Z: the foreground job is stopped
+        await term.read_until(r"Stopped")
+        await term.stdin("kill %1\r")
+        await term.stdin("sleep 601\r")
+        await asyncio.sleep(0.3)
+        await term.stdin("\x03")  # Ctrl-C: SIGINT to the foreground job only; the shell answers
+        assert (await term.run("echo st''ill-here")).strip().endswith("still-here")

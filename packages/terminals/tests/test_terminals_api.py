@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from jupyter_core_server.pytest_plugin import ServerClient, ServerHandle
 from terminal_client import is_running, kill_all, new_terminal, open_terminal, terminal_names
+
+from jupyter_core_server_terminals.config import default_shell_command
 
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
@@ -116,9 +120,11 @@ async def test_delete_kills_the_whole_session(jcs_client: ServerClient) -> None:
     try:
         async with open_terminal(jcs_client, name) as term:
             pids.append(await term.shell_pid())
-            # a background job, and a process that ignores SIGHUP
-            out = await term.run("sleep 600 & echo BG=$!; nohup sleep 700 >/dev/null 2>&1 & echo BG=$!")
-            pids += [int(pid) for pid in re.findall(r"BG=(\d+)", out)]
+            # a background job, and a process that ignores SIGHUP (it says so once it does)
+            out = await term.run("sleep 600 & echo BG=$!")
+            pids.append(int(re.findall(r"BG=(\d+)", out)[0]))
+            await term.stdin('sh -c \'trap "" HUP; echo IG""N=$$; exec sleep 700\' &\r')
+            pids.append(int((await term.read_until(r"IGN=(\d+)")).group(1)))
             assert len(pids) == 3 and all(is_running(p) for p in pids)
             async with jcs_client.delete(f"api/terminals/{name}") as response:
                 assert response.status == 204
@@ -171,3 +177,19 @@ async def test_configured_shell_command(jcs_client: ServerClient) -> None:
     name = await new_terminal(jcs_client)
     async with open_terminal(jcs_client, name) as term:
         await term.read_until(r"configured=/bin/sh")
+
+
+@pytest.mark.parametrize("jcs_config", [{"TerminalManager": {"shell_command": []}}], indirect=True)
+async def test_default_shell_is_the_users_login_shell(jcs_client: ServerClient) -> None:
+    # the server does not run in a terminal here (pytest captures its output): a login shell
+    shell = os.environ.get("SHELL") or shutil.which("sh")
+    name = await new_terminal(jcs_client)
+    async with open_terminal(jcs_client, name) as term:
+        args = (await term.run("tr '\\0' ' ' < /proc/$$/cmdline", timeout=60)).split()
+    assert args == [shell, "-l"]
+
+
+def test_default_shell_command() -> None:
+    assert default_shell_command({"SHELL": "/usr/bin/zsh"}, interactive=False) == ["/usr/bin/zsh", "-l"]
+    assert default_shell_command({"SHELL": "/usr/bin/zsh"}, interactive=True) == ["/usr/bin/zsh"]
+    assert default_shell_command({}, interactive=True) == [shutil.which("sh") or "/bin/sh"]

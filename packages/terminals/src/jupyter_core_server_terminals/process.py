@@ -98,9 +98,9 @@ class PtyProcess:
                 close_fds=True,
                 start_new_session=True,
                 # After setsid() the child has no controlling terminal; make the pty (its
-                # stdin) one, so job control and Ctrl-C work. The function is one C call
-                # that allocates nothing and takes no lock another thread could hold at
-                # fork time, which is what makes preexec_fn risky in threaded programs.
+                # stdin) one, so job control and Ctrl-C work. preexec_fn is risky in a
+                # threaded program when the function runs Python code that may take a lock
+                # another thread held at fork time; this one is a single ioctl call.
                 preexec_fn=functools.partial(fcntl.ioctl, 0, termios.TIOCSCTTY, 0),  # noqa: PLW1509
             )
         except BaseException:
@@ -125,7 +125,7 @@ class PtyProcess:
                 return b""
             raise
 
-    def write(self, data: bytes | memoryview) -> int:
+    def write(self, data: bytes | bytearray) -> int:
         """Write input for the process; return how many bytes the pty accepted now."""
         try:
             return os.write(self.fd, data)

@@ -177,6 +177,8 @@ class Terminal:
             self._reading = False
 
     def _on_readable(self) -> None:
+        # One read per wake-up, even when more is waiting: the event loop serves kernels
+        # and other terminals in between, and the program writing is paced by it.
         try:
             data = self.process.read(READ_SIZE)
         except OSError as exc:
@@ -298,7 +300,7 @@ class Terminal:
     def _flush_input(self) -> None:
         while self._input and self.process.fd >= 0:
             try:
-                written = self.process.write(memoryview(self._input)[:READ_SIZE])
+                written = self.process.write(self._input[:READ_SIZE])
             except OSError as exc:
                 log.debug("Terminal %s: input dropped: %s", self.name, exc)
                 self._input.clear()
@@ -339,7 +341,10 @@ class Terminal:
         self._ending = True
         self._stop_reading()
         with contextlib.suppress(OSError):
-            while self.process.fd >= 0 and (data := self.process.read(READ_SIZE)):
+            # Bounded: a background job may still be writing (it gets SIGHUP below).
+            for _ in range(16):
+                if self.process.fd < 0 or not (data := self.process.read(READ_SIZE)):
+                    break
                 self._emit(self._decoder.decode(data))
         self._emit(self._decoder.decode(b"", final=True))
         self._release()
@@ -406,6 +411,11 @@ class Terminal:
             await asyncio.sleep(0.05)
         self.process.kill_session()
         await self._wait_reaped()
+        for _ in range(100):  # SIGKILL is delivered asynchronously: wait until the session is empty
+            if not self.process.session_pids():
+                break
+            await asyncio.sleep(0.01)
+            self.process.kill_session()
         self.exit_status = self.process.poll()
         for task in list(self._tasks):
             if task is not asyncio.current_task():
