@@ -152,32 +152,32 @@ async def test_put_notebook_writes_nbformat_bytes_and_keeps_trust(jcs_client, ro
     nb = new_notebook(cells=[new_markdown_cell("# T\ntext"), new_code_cell("print(1)\nprint(2)")])
     nb.cells[1].outputs = [new_output("display_data", data={"text/html": "<b>rich</b>"})]
     nb.cells[1].metadata["trusted"] = True  # the user ran it here
-    status, model = await call(jcs_client, "PUT", "api/contents/work/nb.ipynb", json={"type": "notebook", "content": nb})
+    status, model = await call(jcs_client, "PUT", "api/contents/project/nb.ipynb", json={"type": "notebook", "content": nb})
     assert status == 404  # no such directory yet
-    (root / "work").mkdir()
-    status, model = await call(jcs_client, "PUT", "api/contents/work/nb.ipynb", json={"type": "notebook", "format": "json", "content": nb})
+    (root / "project").mkdir()
+    status, model = await call(jcs_client, "PUT", "api/contents/project/nb.ipynb", json={"type": "notebook", "format": "json", "content": nb})
     assert status == 201 and model["type"] == "notebook" and "message" not in model
-    on_disk = (root / "work" / "nb.ipynb").read_text()
+    on_disk = (root / "project" / "nb.ipynb").read_text()
     stripped = json.loads(json.dumps(nb))
     stripped["cells"][1]["metadata"].pop("trusted")
     assert on_disk == nbformat.writes(nbformat.from_dict(stripped)) + "\n"  # byte for byte what nbformat writes
     assert '"trusted"' not in on_disk
 
-    status, read = await call(jcs_client, "GET", "api/contents/work/nb.ipynb")
+    status, read = await call(jcs_client, "GET", "api/contents/project/nb.ipynb")
     assert read["content"]["cells"][1]["metadata"]["trusted"] is True  # signed on save
 
     # a notebook saved with untrusted rich output is not trusted after a reload
     nb.cells[1].metadata["trusted"] = False
     nb.cells[1].outputs[0]["data"]["text/html"] = "<b>other</b>"
-    await call(jcs_client, "PUT", "api/contents/work/nb.ipynb", json={"type": "notebook", "content": nb})
-    status, read = await call(jcs_client, "GET", "api/contents/work/nb.ipynb")
+    await call(jcs_client, "PUT", "api/contents/project/nb.ipynb", json={"type": "notebook", "content": nb})
+    status, read = await call(jcs_client, "GET", "api/contents/project/nb.ipynb")
     assert read["content"]["cells"][1]["metadata"]["trusted"] is False
-    status, _ = await call(jcs_client, "POST", "api/contents/work/nb.ipynb/trust")
+    status, _ = await call(jcs_client, "POST", "api/contents/project/nb.ipynb/trust")
     assert status == 201
-    status, read = await call(jcs_client, "GET", "api/contents/work/nb.ipynb")
+    status, read = await call(jcs_client, "GET", "api/contents/project/nb.ipynb")
     assert read["content"]["cells"][1]["metadata"]["trusted"] is True
 
-    status, checkpoints = await call(jcs_client, "GET", "api/contents/work/nb.ipynb/checkpoints")
+    status, checkpoints = await call(jcs_client, "GET", "api/contents/project/nb.ipynb/checkpoints")
     assert [c["id"] for c in checkpoints] == ["checkpoint"]  # one always exists for a saved notebook
 
 

@@ -12,12 +12,12 @@ from jupyter_core_server.keys import KERNEL_SERVICE
 
 
 async def test_kernel_cwd_hook_answers_the_documents_folder(jcs_server, root: Path) -> None:
-    (root / "work" / "deep").mkdir(parents=True)
+    (root / "project" / "deep").mkdir(parents=True)
     hook = jcs_server.app.plugin_manager.hook.kernel_cwd
     cases = {
-        "work/nb.ipynb": root / "work",
-        "/work/deep/x.ipynb": root / "work" / "deep",
-        "work/deep": root / "work" / "deep",  # a directory is used as it is
+        "project/nb.ipynb": root / "project",
+        "/project/deep/x.ipynb": root / "project" / "deep",
+        "project/deep": root / "project" / "deep",  # a directory is used as it is
         "top.ipynb": root,
         "missing/nb.ipynb": root,
         "../outside/nb.ipynb": root,
@@ -43,17 +43,17 @@ class TestOwnRoot:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads the kernel's cwd from /proc")
 async def test_session_kernel_starts_in_the_folder_and_follows_a_rename(jcs_client, jcs_server, root: Path) -> None:
-    (root / "work").mkdir()
-    await call(jcs_client, "PUT", "api/contents/work/nb.ipynb", json={"type": "notebook"})
-    body = {"path": "work/nb.ipynb", "type": "notebook", "name": "nb.ipynb", "kernel": {"name": "python3"}}
+    (root / "project").mkdir()
+    await call(jcs_client, "PUT", "api/contents/project/nb.ipynb", json={"type": "notebook"})
+    body = {"path": "project/nb.ipynb", "type": "notebook", "name": "nb.ipynb", "kernel": {"name": "python3"}}
     status, session = await call(jcs_client, "POST", "api/sessions", json=body)
     assert status == 201, session
     kernel = jcs_server.web_app[KERNEL_SERVICE].manager.get_kernel(session["kernel"]["id"])
     pid = kernel.provisioner.pid
-    assert os.readlink(f"/proc/{pid}/cwd") == str((root / "work").resolve())
+    assert os.readlink(f"/proc/{pid}/cwd") == str((root / "project").resolve())
 
     (root / "done").mkdir()
-    status, _ = await call(jcs_client, "PATCH", "api/contents/work/nb.ipynb", json={"path": "done/final.ipynb"})
+    status, _ = await call(jcs_client, "PATCH", "api/contents/project/nb.ipynb", json={"path": "done/final.ipynb"})
     assert status == 200
     status, moved = await call(jcs_client, "GET", f"api/sessions/{session['id']}")
     assert moved["path"] == "done/final.ipynb" and moved["name"] == "final.ipynb"
