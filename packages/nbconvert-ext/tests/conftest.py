@@ -1,0 +1,77 @@
+"""The nbconvert plugin's tests run real conversions in real servers on 127.0.0.1.
+
+Servers load the core's built-in plugins, ``contents`` and this one; any other plugin
+installed in the environment is disabled, so that its failure cannot fail these tests.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from importlib_metadata import entry_points
+from jupyter_core_server.plugins import ENTRY_POINT_GROUP, PluginManager
+from nbformat import v4
+
+pytest_plugins = ["jupyter_core_server.pytest_plugin"]
+
+#: A 1x1 PNG, small enough to read in a test failure.
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+PNG_B64 = base64.b64encode(PNG).decode()
+
+
+def plugins_except(*kept: str) -> dict[str, bool]:
+    """Plugin settings that disable every installed plugin but ``kept``."""
+    return {ep.name: False for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name not in kept}
+
+
+@pytest.fixture
+def jcs_plugin_manager(jcs_isolated_paths: dict[str, Path]) -> PluginManager:
+    """A strict plugin manager with the built-in plugins, ``contents`` and ``nbconvert``."""
+    pm = PluginManager(strict=True)
+    pm.discover(plugins_except("contents", "nbconvert"))
+    return pm
+
+
+def sample_notebook() -> dict[str, Any]:
+    """Markdown, code with a text output, a PNG image output and an error output."""
+    nb = v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python", "file_extension": ".py", "mimetype": "text/x-python"}
+    nb.cells = [
+        v4.new_markdown_cell("# A title\n\nSome *markdown* text."),
+        v4.new_code_cell(
+            "print('hello from the notebook')", outputs=[v4.new_output("stream", name="stdout", text="hello\n")]
+        ),
+        v4.new_code_cell(
+            "show_the_image()",
+            outputs=[v4.new_output("display_data", data={"image/png": PNG_B64, "text/plain": "<Figure>"})],
+        ),
+        v4.new_code_cell(
+            "1 / 0",
+            outputs=[
+                v4.new_output(
+                    "error",
+                    ename="ZeroDivisionError",
+                    evalue="division by zero",
+                    traceback=["ZeroDivisionError: division by zero"],
+                )
+            ],
+        ),
+    ]
+    nbformat.validate(nb)
+    return json.loads(nbformat.writes(nb))
+
+
+@pytest.fixture
+def root(jcs_config: Any) -> Path:
+    """The contents root, with ``sample.ipynb`` in it."""
+    path = Path(jcs_config.CoreServerApp.root_dir)
+    (path / "sample.ipynb").write_text(json.dumps(sample_notebook()))
+    return path
