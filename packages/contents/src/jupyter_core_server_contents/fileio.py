@@ -344,6 +344,17 @@ def atomic_write(real_path: str, chunks: Iterable[bytes | memoryview], *, atomic
         if old is not None:
             return _write_in_place(real_path, chunks)
         raise
+    return _complete_and_replace(fd, temp, real_path, chunks, old)
+
+
+def _complete_and_replace(
+    fd: int, temp: str, real_path: str, chunks: Iterable[bytes | memoryview], old: os.stat_result | None
+) -> os.stat_result:
+    """Write ``chunks`` to the open ``temp``, make it durable and move it over ``real_path``.
+
+    ``temp`` takes the old file's owner and mode; on any failure it is removed and the
+    target is left as it was.
+    """
     try:
         try:
             for chunk in chunks:
@@ -407,21 +418,7 @@ def upload_finish(real_path: str, data: bytes) -> os.stat_result:
         fd = os.open(part, os.O_WRONLY | os.O_APPEND | _O_BINARY | _O_CLOEXEC)
     except FileNotFoundError:
         return atomic_write(real_path, [data])
-    try:
-        try:
-            _write_all(fd, data)
-            _keep_owner_and_mode(fd, old)
-            os.fsync(fd)
-            result = os.fstat(fd)
-        finally:
-            os.close(fd)
-        os.replace(part, real_path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(part)
-        raise
-    _fsync_directory(os.path.dirname(real_path))
-    return result
+    return _complete_and_replace(fd, part, real_path, [data], old)
 
 
 def copy_file(source: str, target: str, *, atomic: bool = True) -> os.stat_result:

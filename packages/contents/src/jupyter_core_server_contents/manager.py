@@ -162,16 +162,23 @@ class ContentsService:
             self.facts.put(key, hash=known)
         return {"hash": known, "hash_algorithm": self.settings.hash_algorithm}
 
-    def _file(self, located: Located, st: os.stat_result, fmt: str | None, content: bool, require_hash: bool) -> Model:
-        model = located_model(located, st, "file")
+    def _read(self, located: Located, st: os.stat_result, kind: str, content: bool, require_hash: bool) -> tuple[Model, bytes | None, os.stat_result]:
+        """The model without content, plus the file's bytes and fresh ``stat`` when content is wanted."""
+        model = located_model(located, st, kind)
         if not content:
             if require_hash:
                 model.update(self._hash_of(located, st))
-            return model
+            return model, None, st
         data, st = read_file(located.real_path)
         model.update(size=st.st_size, last_modified=isotime(st.st_mtime_ns))
         if require_hash:
             model.update(self._known_hash(st, data))
+        return model, data, st
+
+    def _file(self, located: Located, st: os.stat_result, fmt: str | None, content: bool, require_hash: bool) -> Model:
+        model, data, st = self._read(located, st, "file", content, require_hash)
+        if data is None:
+            return model
         text: str | None = None
         if fmt in (None, "text"):
             try:
@@ -195,15 +202,9 @@ class ContentsService:
         return self._known_hash(st, data)
 
     def _notebook(self, located: Located, st: os.stat_result, content: bool, require_hash: bool) -> Model:
-        model = located_model(located, st, "notebook")
-        if not content:
-            if require_hash:
-                model.update(self._hash_of(located, st))
+        model, data, st = self._read(located, st, "notebook", content, require_hash)
+        if data is None:
             return model
-        data, st = read_file(located.real_path)
-        model.update(size=st.st_size, last_modified=isotime(st.st_mtime_ns))
-        if require_hash:
-            model.update(self._known_hash(st, data))
         nb = notebooks.from_disk(data)
         key = notebooks.file_key(st)
         facts = self.facts.get(key)

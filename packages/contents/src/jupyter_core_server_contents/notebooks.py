@@ -90,41 +90,40 @@ def _cells(nb: Notebook) -> list[dict[str, Any]]:
     return [cell for cell in nb.get("cells") or () if isinstance(cell, dict)]
 
 
-def rejoin_lines(nb: Notebook) -> None:
-    """Join multi-line strings stored as lists of lines (the in-memory form)."""
+def _each_multiline(nb: Notebook, field: Callable[[dict[str, Any], str], None], bundle: Callable[[Any], None]) -> None:
+    """Visit every place nbformat may store as a list of lines: sources, stream text, mime bundles."""
     for cell in _cells(nb):
         if "source" in cell:
-            cell["source"] = _join(cell["source"])
+            field(cell, "source")
         for attachment in (cell.get("attachments") or {}).values():
-            _rejoin_bundle(attachment)
+            bundle(attachment)
         if cell.get("cell_type") == "code":
             for output in cell.get("outputs") or ():
                 if not isinstance(output, dict):
                     continue
-                kind = output.get("output_type")
-                if kind in ("execute_result", "display_data"):
-                    _rejoin_bundle(output.get("data"))
-                elif kind and isinstance(output.get("text"), list):
-                    output["text"] = "".join(output["text"])
+                if output.get("output_type") in ("execute_result", "display_data"):
+                    bundle(output.get("data"))
+                elif "text" in output:
+                    field(output, "text")
+
+
+def _join_field(container: dict[str, Any], key: str) -> None:
+    container[key] = _join(container[key])
+
+
+def _split_field(container: dict[str, Any], key: str) -> None:
+    if isinstance(container[key], str):
+        container[key] = container[key].splitlines(True)
+
+
+def rejoin_lines(nb: Notebook) -> None:
+    """Join multi-line strings stored as lists of lines (the in-memory form)."""
+    _each_multiline(nb, _join_field, _rejoin_bundle)
 
 
 def split_lines(nb: Notebook) -> None:
     """Split multi-line strings into lists of lines (the on-disk form, friendly to diffs)."""
-    for cell in _cells(nb):
-        source = cell.get("source")
-        if isinstance(source, str):
-            cell["source"] = source.splitlines(True)
-        for attachment in (cell.get("attachments") or {}).values():
-            _split_bundle(attachment)
-        if cell.get("cell_type") == "code":
-            for output in cell.get("outputs") or ():
-                if not isinstance(output, dict):
-                    continue
-                kind = output.get("output_type")
-                if kind in ("execute_result", "display_data"):
-                    _split_bundle(output.get("data"))
-                elif kind == "stream" and isinstance(output.get("text"), str):
-                    output["text"] = output["text"].splitlines(True)
+    _each_multiline(nb, _split_field, _split_bundle)
 
 
 def _repair_cell_ids(nb: Notebook) -> None:

@@ -18,7 +18,7 @@ from aiohttp import web
 
 log = logging.getLogger("jupyter_core_server")
 
-__all__ = ["ApiError", "BadRequest", "Forbidden", "NotFound", "error_middleware", "json_error", "read_json"]
+__all__ = ["ApiError", "BadRequest", "Forbidden", "NotFound", "error_middleware", "json_error", "read_json", "read_json_object"]
 
 
 class ApiError(Exception):
@@ -69,6 +69,16 @@ async def read_json(request: web.Request, *, required: bool = True) -> Any:
         return json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequest(f"Request body is not valid JSON: {exc}", "invalid_json") from None
+
+
+async def read_json_object(request: web.Request, *, required: bool = True) -> dict[str, Any]:
+    """Return the decoded JSON body, which must be an object (``{}`` for an optional empty body)."""
+    body = await read_json(request, required=required)
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise BadRequest("Request body must be a JSON object", "invalid_body")
+    return body
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -218,6 +218,13 @@ class PluginManager(pluggy.PluginManager):
 
     # -- calling hooks with attribution ---------------------------------------------------
 
+    def notify(self, hook_name: str, **kwargs: Any) -> None:
+        """Call an event hook; a plugin failing in it is logged and never breaks the caller."""
+        try:
+            getattr(self.hook, hook_name)(**kwargs)
+        except Exception:
+            log.exception("A plugin failed while handling %s", hook_name)
+
     def call_each(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call every implementation of a hook separately; return ``(plugin, result)`` pairs.
 

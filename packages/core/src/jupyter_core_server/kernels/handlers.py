@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..errors import BadRequest, read_json
+from ..errors import read_json_object
 from ..keys import KERNEL_SERVICE, SERVER
 from .manager import KernelService
 
@@ -22,9 +22,7 @@ async def list_kernels(request: web.Request) -> web.Response:
 
 
 async def start_kernel(request: web.Request) -> web.Response:
-    body = await read_json(request, required=False) or {}
-    if not isinstance(body, dict):
-        raise BadRequest("Request body must be a JSON object", "invalid_body")
+    body = await read_json_object(request, required=False)
     service = _service(request)
     path = body.get("path")
     kernel_id = await service.start(

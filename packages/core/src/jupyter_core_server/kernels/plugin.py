@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -42,10 +41,10 @@ def openapi_spec() -> Mapping[str, Any]:
 def app_context(server: CoreServerApp) -> Callable[[web.Application], AsyncIterator[None]]:
     async def kernels(app: web.Application) -> AsyncIterator[None]:
         service = KernelService(server, kernel_spec_manager=app[KERNELSPECS].manager)
-        hooks = app[PLUGIN_MANAGER].hook
-        service.started_hook = _quietly(lambda model: hooks.kernel_started(kernel=model))
-        service.stopped_hook = _quietly(lambda kernel_id: hooks.kernel_stopped(kernel_id=kernel_id))
-        service.cwd_hook = lambda path: hooks.kernel_cwd(server=server, path=path)
+        pm = app[PLUGIN_MANAGER]
+        service.started_hook = lambda model: pm.notify("kernel_started", kernel=model)
+        service.stopped_hook = lambda kernel_id: pm.notify("kernel_stopped", kernel_id=kernel_id)
+        service.cwd_hook = lambda path: pm.hook.kernel_cwd(server=server, path=path)
         app[KERNEL_SERVICE] = service
         sweeper = asyncio.create_task(_sweep(service))
         yield
@@ -53,21 +52,6 @@ def app_context(server: CoreServerApp) -> Callable[[web.Application], AsyncItera
         await service.shutdown_all()
 
     return kernels
-
-
-log = logging.getLogger("jupyter_core_server")
-
-
-def _quietly(announce: Callable[[Any], object]) -> Callable[[Any], None]:
-    """Call an event hook; a plugin failing in it is logged, never breaks the kernel."""
-
-    def call(argument: Any) -> None:
-        try:
-            announce(argument)
-        except Exception:
-            log.exception("A plugin failed while handling a kernel event")
-
-    return call
 
 
 async def _sweep(service: KernelService) -> None:

@@ -6,7 +6,7 @@ import logging
 
 from aiohttp import web
 
-from ..errors import BadRequest, json_error, read_json
+from ..errors import BadRequest, json_error, read_json_object
 from ..keys import SERVER, SESSION_MANAGER
 from .manager import KernelUnavailable
 
@@ -21,9 +21,7 @@ async def list_sessions(request: web.Request) -> web.Response:
 
 
 async def create_session(request: web.Request) -> web.Response:
-    body = await read_json(request)
-    if not isinstance(body, dict):
-        raise BadRequest("Request body must be a JSON object", "invalid_body")
+    body = await read_json_object(request)
     if "path" not in body and isinstance(body.get("notebook"), dict):
         log.warning("Sessions API: 'notebook.path' is deprecated; send 'path'.")
         body["path"] = body["notebook"].get("path")
@@ -47,9 +45,7 @@ async def get_session(request: web.Request) -> web.Response:
 
 
 async def patch_session(request: web.Request) -> web.Response:
-    body = await read_json(request)
-    if not isinstance(body, dict):
-        raise BadRequest("Request body must be a JSON object", "invalid_body")
+    body = await read_json_object(request)
     try:
         model = await request.app[SESSION_MANAGER].update(request.match_info["session_id"], body)
     except KernelUnavailable as exc:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -10,7 +9,7 @@ from ..hookspecs import hookimpl
 from ..keys import KERNEL_SERVICE, PLUGIN_MANAGER, SESSION_MANAGER
 from ..openapi import load_fragment
 from . import handlers
-from .manager import SessionManager, SessionModel
+from .manager import SessionManager
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -19,7 +18,6 @@ if TYPE_CHECKING:
     from ..app import CoreServerApp
 
 requires = ("kernels",)
-log = logging.getLogger("jupyter_core_server")
 
 
 @hookimpl
@@ -40,16 +38,9 @@ def openapi_spec() -> Mapping[str, Any]:
 @hookimpl
 def app_context(server: CoreServerApp) -> Callable[[web.Application], AsyncIterator[None]]:
     async def sessions(app: web.Application) -> AsyncIterator[None]:
-        hooks = app[PLUGIN_MANAGER].hook
-
-        def announce(model: SessionModel, change: str) -> None:
-            try:
-                hooks.session_changed(session=model, change=change)
-            except Exception:
-                log.exception("A plugin failed while handling a session change")
-
+        pm = app[PLUGIN_MANAGER]
         manager = SessionManager(server, app[KERNEL_SERVICE])
-        manager.announce = announce
+        manager.announce = lambda model, change: pm.notify("session_changed", session=model, change=change)
         app[SESSION_MANAGER] = manager
         yield
         manager.close()
