@@ -79,17 +79,27 @@ async def test_bad_bodies_are_400(jcs_client, body: str) -> None:
         assert "message" in await response.json()
 
 
+@pytest.mark.parametrize("jcs_config", [{"KernelService": {"allowed_env": ["JCS_ALLOWED"]}}], indirect=True)
 async def test_env_allow_list(jcs_client, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("FOO", raising=False)
+    monkeypatch.delenv("JCS_ALLOWED", raising=False)
     monkeypatch.delenv("KERNEL_FOO", raising=False)
-    kernel_id = await start_kernel(jcs_client, name="python3", env={"KERNEL_FOO": "bar baz", "FOO": "unlisted"})
+    kernel_id = await start_kernel(jcs_client, name="python3", env={"KERNEL_FOO": "bar baz", "JCS_ALLOWED": "yes"})
     async with open_channels(jcs_client, kernel_id, "v1") as kc:
-        reply = await kc.execute('import os; print(repr(os.environ.get("KERNEL_FOO")), repr(os.environ.get("FOO")))')
-        assert reply.stream() == "'bar baz' None\n"
+        reply = await kc.execute('import os; print(repr(os.environ.get("KERNEL_FOO")), repr(os.environ.get("JCS_ALLOWED")))')
+        assert reply.stream() == "'bar baz' 'yes'\n"
 
-    async with jcs_client.post("api/kernels", json={"name": "python3", "env": {"KERNEL_FOO": "a\nb"}}) as response:
+
+@pytest.mark.parametrize(
+    "env",
+    [{"PATH": "/tmp"}, {"LD_PRELOAD": "/tmp/x.so"}, {"KERNEL_FOO": "a\nb"}, {"KERNEL_FOO": "a\x00b"}, {"KERNEL_FOO": "x" * 4097}, {"kernel_foo": "x"}],
+    ids=["PATH", "LD_PRELOAD", "newline", "nul", "too-long", "lowercase"],
+)
+async def test_env_outside_the_allow_list_is_refused(jcs_client, env: dict[str, str]) -> None:
+    async with jcs_client.post("api/kernels", json={"name": "python3", "env": env}) as response:
         assert response.status == 400
         assert (await response.json())["reason"] == "invalid_env"
+    async with jcs_client.get("api/kernels") as response:
+        assert await response.json() == []
 
 
 @pytest.mark.parametrize("method, suffix", [("GET", ""), ("DELETE", ""), ("POST", "/interrupt"), ("POST", "/restart")])

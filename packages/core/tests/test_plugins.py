@@ -253,7 +253,7 @@ async def test_plugin_whose_start_up_fails_is_isolated(lenient, jcs_register_plu
             assert flaky["state"] == "failed" and "database unreachable" in flaky["error"]
         async with aiohttp.ClientSession() as anonymous:
             status, body = await get_json(anonymous, server.url + "api/ready")
-            assert (status, body) == (503, {"ready": False, "failed": ["flaky"]})
+            assert (status, body) == (503, {"ready": False, "failed": ["flaky"], "pool_filled": True})
             assert (await get_json(anonymous, server.url + "api/health"))[0] == 200
     assert FailsToStart.cleaned_up is False
 

@@ -29,7 +29,7 @@ from .auth.middleware import make_security_middleware
 from .auth.origin import OriginPolicy, is_loopback
 from .config import config_dirs, config_files, load_file, warn_unknown_config
 from .errors import make_error_middleware
-from .keys import PLUGIN_MANAGER, ROUTE_INFO, SERVER, STATE, WEBSOCKETS, ServerState
+from .keys import KERNEL_SERVICE, PLUGIN_MANAGER, ROUTE_INFO, SERVER, STATE, WEBSOCKETS, ServerState
 from .openapi import build_spec
 from .plugins import PluginManager
 from .routing import RouteConflict, RouteInfo, check_namespace, full_path, plan_routes
@@ -68,6 +68,10 @@ class CoreServerApp(JupyterApp):
         "generate-config": ({"JupyterApp": {"generate_config": True}}, "Write a default config file and exit."),
         "show-config": ({"Application": {"show_config": True}}, "Show the configuration that would be used, and exit."),
         "y": ({"JupyterApp": {"answer_yes": True}}, "Answer yes to any questions (such as overwriting config)."),
+        "keep-kernels": (
+            {"KernelService": {"keep_kernels": True}},
+            "At exit, leave kernels running for the next server to take back (needs KernelService.persistence_file).",
+        ),
     }
 
     # -- network ------------------------------------------------------------------------
@@ -105,6 +109,10 @@ class CoreServerApp(JupyterApp):
     debug = Bool(False, help="Include tracebacks in error responses (never in production).").tag(config=True)
     max_body_size = Integer(512 * 1024 * 1024, help="Largest accepted request body, in bytes.").tag(config=True)
     shutdown_timeout = Integer(10, help="Seconds to wait for open requests at shutdown.").tag(config=True)
+    shutdown_no_activity_timeout = Integer(
+        0,
+        help="Stop the server after this many seconds with nothing running (kernels, terminals...) and no requests; 0 never.",
+    ).tag(config=True)
     plugins = Dict(
         key_trait=Unicode(),
         value_trait=Bool(),
@@ -320,6 +328,8 @@ class CoreServerApp(JupyterApp):
         for name, context in pm.dependency_order(pm.call_each("app_context", server=self)):
             app.cleanup_ctx.append(self._guarded_context(pm, name, context))
         app.cleanup_ctx.append(_mark_ready)
+        if self.shutdown_no_activity_timeout > 0:
+            app.cleanup_ctx.append(_stop_when_idle)
         app.on_shutdown.append(_close_websockets)
         return app
 
@@ -383,6 +393,28 @@ class CoreServerApp(JupyterApp):
 async def _mark_ready(app: web.Application) -> AsyncIterator[None]:
     app[STATE].ready = True
     yield
+
+
+async def _stop_when_idle(app: web.Application) -> AsyncIterator[None]:
+    """Stop the server once nothing has run or been asked for during ``shutdown_no_activity_timeout``."""
+    server, state = app[SERVER], app[STATE]
+    timeout = server.shutdown_no_activity_timeout
+
+    async def watch() -> None:
+        while True:
+            await asyncio.sleep(min(60.0, max(timeout / 2, 0.5)))
+            if any(count() for count in state.running.values()):
+                continue
+            service = app.get(KERNEL_SERVICE)
+            last = max(state.last_activity, service.last_activity() if service is not None else 0.0)
+            if time.time() - last > timeout:
+                log.warning("Nothing ran and no request came for %d s: shutting down (shutdown_no_activity_timeout)", timeout)
+                server.request_stop()
+                return
+
+    watcher = asyncio.create_task(watch())
+    yield
+    watcher.cancel()
 
 
 async def _close_websockets(app: web.Application) -> None:

@@ -26,10 +26,13 @@ class ApiError(Exception):
 
     status = 500
 
-    def __init__(self, message: str, reason: str | None = None, *, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, reason: str | None = None, *, status: int | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.reason = reason
+        self.headers = headers or {}
         if status is not None:
             self.status = status
 
@@ -92,7 +95,9 @@ def make_error_middleware(debug: bool) -> Callable[[web.Request, Handler], Await
         try:
             return await handler(request)
         except ApiError as exc:
-            return json_error(exc.status, exc.message, exc.reason)
+            response = json_error(exc.status, exc.message, exc.reason)
+            response.headers.update(exc.headers)
+            return response
         except web.HTTPException as exc:
             if exc.status < 400:
                 raise

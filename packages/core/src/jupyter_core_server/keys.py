@@ -6,6 +6,7 @@ cleanup context); they never use string keys.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from .sessions.manager import SessionManager
 
 __all__ = [
+    "DEFAULT_URL",
     "KERNELSPECS",
     "KERNEL_SERVICE",
     "PLUGIN_MANAGER",
@@ -34,14 +36,20 @@ __all__ = [
 
 
 class ServerState:
-    """When the server started, when a user last used the API, and whether start-up finished."""
+    """When the server started, when a user last used it, what runs, and whether start-up finished.
 
-    __slots__ = ("last_activity", "ready", "started")
+    ``running`` maps a kind of thing (``"kernels"``, ``"terminals"``) to a function that
+    counts those running now; plugins that start processes register theirs, so that
+    ``/api/status`` reports them and ``shutdown_no_activity_timeout`` waits for them.
+    """
+
+    __slots__ = ("last_activity", "ready", "running", "started")
 
     def __init__(self, now: float) -> None:
         self.started = now
         self.last_activity = now
         self.ready = False
+        self.running: dict[str, Callable[[], int]] = {}
 
 
 # The annotations carry the value types for type checkers without importing the modules.
@@ -53,3 +61,7 @@ STATE: web.AppKey[ServerState] = web.AppKey("jupyter_core_server.state")
 KERNEL_SERVICE: web.AppKey[KernelService] = web.AppKey("jupyter_core_server.kernel_service")
 KERNELSPECS: web.AppKey[KernelSpecCache] = web.AppKey("jupyter_core_server.kernelspecs")
 SESSION_MANAGER: web.AppKey[SessionManager] = web.AppKey("jupyter_core_server.session_manager")
+#: The page ``GET /`` redirects to (relative to ``base_url``, e.g. ``/lab``). A frontend
+#: plugin sets it in its ``app_context``; when no plugin does, ``/`` shows the server's
+#: own status page.
+DEFAULT_URL: web.AppKey[str] = web.AppKey("jupyter_core_server.default_url", str)

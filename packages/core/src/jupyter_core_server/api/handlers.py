@@ -12,7 +12,7 @@ from aiohttp import web
 from .._version import __version__
 from ..auth.identity import identity_of
 from ..errors import BadRequest
-from ..keys import KERNEL_SERVICE, PLUGIN_MANAGER, SERVER, STATE
+from ..keys import DEFAULT_URL, KERNEL_SERVICE, PLUGIN_MANAGER, SERVER, STATE
 from ..routing import auth_resource, public
 
 __all__ = ["iso", "routes"]
@@ -37,8 +37,11 @@ async def get_health(request: web.Request) -> web.Response:
 async def get_ready(request: web.Request) -> web.Response:
     app = request.app
     failed = sorted(app[PLUGIN_MANAGER].failed)
-    ready = app[STATE].ready and not failed
-    return web.json_response({"ready": ready, "failed": failed}, status=200 if ready else 503)
+    service = app.get(KERNEL_SERVICE)
+    pool_filled = service is None or not service.pool_ready or service.warm_pool.filled.is_set()
+    ready = app[STATE].ready and not failed and pool_filled
+    body = {"ready": ready, "failed": failed, "pool_filled": pool_filled}
+    return web.json_response(body, status=200 if ready else 503)
 
 
 async def get_status(request: web.Request) -> web.Response:
@@ -50,8 +53,10 @@ async def get_status(request: web.Request) -> web.Response:
     if service is not None:
         kernels, connections = service.count(), service.connection_count()
         last_activity = max(last_activity, service.last_activity())
+    running = {kind: count() for kind, count in state.running.items()}
     return web.json_response(
         {
+            **running,
             "started": iso(state.started),
             "last_activity": iso(last_activity),
             "kernels": kernels,
@@ -109,6 +114,10 @@ async def post_shutdown(request: web.Request) -> web.Response:
 async def get_root(request: web.Request) -> web.Response:
     server = request.app[SERVER]
     base = server.base_url
+    default_url = request.app.get(DEFAULT_URL)
+    if default_url:
+        # Returned, not raised, so that a ?token= visit still gets its login cookie.
+        return web.Response(status=302, headers={"Location": base + default_url.lstrip("/")})
     items = "".join(
         f"<tr><td>{html.escape(r.name)}</td><td>{html.escape(r.distribution)}</td>"
         f"<td>{html.escape(r.version)}</td><td>{r.state}</td></tr>"

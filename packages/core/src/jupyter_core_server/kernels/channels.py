@@ -160,6 +160,7 @@ class KernelBridge:
         self._ports: tuple[Any, ...] = ()
         self._opened: asyncio.Future[None] | None = None
         self._nudge: tuple[str, asyncio.Event, asyncio.Event] | None = None
+        self._waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
 
     # -- connections ------------------------------------------------------------------------
 
@@ -366,6 +367,11 @@ class KernelBridge:
         if self._nudge is not None and parent_id == self._nudge[0]:
             self._nudge[1].set()
             return
+        waiter = self._waiters.get(parent_id)
+        if waiter is not None:
+            if not waiter.done():
+                waiter.set_result(json.loads(parts[3]))
+            return
         session_id = self.routes.get(parent_id)
         slot = self.slots.get(session_id) if session_id is not None else None
         if slot is None:
@@ -420,6 +426,24 @@ class KernelBridge:
         if header.get("msg_type") not in UNTRACKED_REQUESTS:
             self.touch()
         await socket.send([DELIM, self.session.sign(parts[:4]), *parts])
+
+    async def run_silently(self, code: str, timeout: float) -> dict[str, Any]:
+        """Run ``code`` for the server itself and return the ``execute_reply`` content.
+
+        The request is silent (no ``execute_input``, no history, no execution count) and
+        its reply goes to no client. Used for seed code and to fit a pooled kernel to a
+        request; it does not count as user activity.
+        """
+        await self.ensure_open()
+        content = {"code": code, "silent": True, "store_history": False, "user_expressions": {}, "allow_stdin": False, "stop_on_error": True}
+        parts, header = self._message("execute_request", content)
+        reply: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiters[header["msg_id"]] = reply
+        try:
+            await self.sockets["shell"].send([DELIM, self.session.sign(parts), *parts])
+            return await asyncio.wait_for(reply, timeout)
+        finally:
+            del self._waiters[header["msg_id"]]
 
     def touch(self) -> None:
         """Record user activity on this kernel."""

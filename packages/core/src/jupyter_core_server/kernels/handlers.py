@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..errors import read_json_object
+from ..auth.identity import identity_of
+from ..errors import Forbidden, read_json_object
 from ..keys import KERNEL_SERVICE, SERVER
 from .manager import KernelService
 
@@ -18,7 +19,10 @@ def _service(request: web.Request) -> KernelService:
 
 
 async def list_kernels(request: web.Request) -> web.Response:
-    return web.json_response(_service(request).models())
+    service = _service(request)
+    if not service.list_kernels:
+        raise Forbidden("Listing kernels is disabled on this server (KernelService.list_kernels)", "listing_disabled")
+    return web.json_response(service.models())
 
 
 async def start_kernel(request: web.Request) -> web.Response:
@@ -30,6 +34,7 @@ async def start_kernel(request: web.Request) -> web.Response:
         path=path if isinstance(path, str) else None,
         kernel_id=body.get("kernel_id"),
         env=body.get("env"),
+        owner=identity_of(request).username,
     )
     location = f"{request.app[SERVER].base_url}api/kernels/{kernel_id}"
     return web.json_response(service.model(kernel_id), status=201, headers={"Location": location})

@@ -7,36 +7,42 @@ unchanged, because kernels are started by ``AsyncMultiKernelManager``.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from jupyter_client.multikernelmanager import AsyncMultiKernelManager
 from jupyter_core.paths import jupyter_runtime_dir
-from traitlets import Bool, Float, Integer, List, Unicode
+from traitlets import Bool, Dict, Float, Integer, List, Unicode
 from traitlets.config import LoggingConfigurable
 
 from ..errors import ApiError, BadRequest, NotFound
 from ..kernelspecs.cache import NoSuchKernelSpec
+from . import persistence
 from .channels import KernelBridge
+from .pool import KernelPool
 from .ratelimit import RateLimiter
 
 if TYPE_CHECKING:
-    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
 
     from ..app import CoreServerApp
 
-__all__ = ["KernelModel", "KernelService", "NoSuchKernel"]
+__all__ = ["KernelModel", "KernelService", "Launch", "NoSuchKernel", "TooManyKernels"]
 
 log = logging.getLogger("jupyter_core_server")
 
 _KERNEL_ENV = re.compile(r"KERNEL_[A-Za-z0-9_]+")
-_BAD_ENV_VALUE = re.compile(r"[\x00\r\n]")
+_BAD_ENV_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # control characters but tab
+_ENV_VALUE_MAX = 4096
 
 
 class KernelModel(TypedDict, total=False):
@@ -57,6 +63,15 @@ class NoSuchKernel(NotFound):
         super().__init__(f"No kernel with ID {kernel_id}", "no_such_kernel")
 
 
+class TooManyKernels(ApiError):
+    """Starting one more kernel would pass ``max_kernels`` or ``max_kernels_per_user`` (429)."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, "too_many_kernels", headers={"Retry-After": str(retry_after)})
+
+
 class KernelService(LoggingConfigurable):
     """Starts, tracks and stops kernels, and owns their websocket bridges."""
 
@@ -66,8 +81,29 @@ class KernelService(LoggingConfigurable):
     buffer_max_age = Float(600.0, help="Seconds a disconnected client's messages are kept for replay.").tag(config=True)
     websocket_ping_interval = Float(30.0, help="Seconds between websocket pings that keep idle connections alive; 0 disables them.").tag(config=True)
     websocket_max_message_size = Integer(1024 * 1024 * 1024, help="Largest websocket message accepted from a client, in bytes.").tag(config=True)
-    allowed_env = List(Unicode(), help="Environment variable names (besides KERNEL_*) a client may set in POST /api/kernels.").tag(config=True)
+    allowed_env = List(Unicode(), help="Environment variable names (besides KERNEL_*) a client may set in POST /api/kernels; any other name is refused (400).").tag(config=True)
     default_kernel_name = Unicode("", help="Kernel started when a request names none (default: the kernelspec manager's default).").tag(config=True)
+    force_kernel_name = Unicode("", help="Start this kernel whatever a request names (Kernel Gateway's force_kernel_name).").tag(config=True)
+    list_kernels = Bool(True, help="Let clients list every kernel and session (GET /api/kernels, /api/sessions); off answers 403, as Kernel Gateway.").tag(config=True)
+    max_kernels = Integer(0, help="Most kernels running or starting at once (pooled kernels not counted); 0 means no limit. Past it, starting a kernel answers 429.").tag(config=True)
+    max_kernels_per_user = Integer(0, help="Most kernels one user (as the auth layer identifies them) may run or start at once; 0 means no limit.").tag(config=True)
+    limit_retry_after = Integer(5, help="Seconds sent in Retry-After when a kernel limit refuses a start.").tag(config=True)
+    cull_idle_timeout = Integer(0, help="Shut down kernels idle for this many seconds; 0 disables culling.").tag(config=True)
+    cull_interval = Integer(300, help="Seconds between checks for idle kernels.").tag(config=True)
+    cull_connected = Bool(False, help="Also cull idle kernels that have clients connected.").tag(config=True)
+    cull_busy = Bool(False, help="Also cull kernels that are busy (running code) past the idle timeout.").tag(config=True)
+    pool = Dict(
+        key_trait=Unicode(),
+        value_trait=Integer(),
+        help="Kernels to keep pre-started, per kernelspec name (e.g. {'python3': 2}); requests take them and the pool refills.",
+    ).tag(config=True)
+    pool_adapt = Bool(True, help="Fit a pooled Python kernel to a request's working directory, env and document path by running a short silent statement; off: only requests that need none of these take pooled kernels.").tag(config=True)
+    pool_ready = Bool(True, help="Report not ready on /api/ready until every pool has been filled once.").tag(config=True)
+    seed_notebook = Unicode("", help="Notebook whose code cells run in every new kernel of the notebook's language (Kernel Gateway's seed_uri).").tag(config=True)
+    seed_code = Unicode("", help="Code run in every new kernel whose language is seed_language.").tag(config=True)
+    seed_language = Unicode("python", help="Language of seed_code.").tag(config=True)
+    persistence_file = Unicode("", help="JSON file that records running kernels, so that a restarted server takes them back (with --keep-kernels, or after a crash). Kernels then outlive the server process.").tag(config=True)
+    keep_kernels = Bool(False, help="At shutdown, leave kernels running for the next server to take back (needs persistence_file).").tag(config=True)
     limit_rate = Bool(False, help="Drop IOPub output beyond the rate limits below (jupyter_server's limiter; off by default).").tag(config=True)
     iopub_msg_rate_limit = Float(1000.0, help="With limit_rate: most output messages per second, averaged over rate_limit_window.").tag(config=True)
     iopub_data_rate_limit = Float(1_000_000.0, help="With limit_rate: most output bytes per second, averaged over rate_limit_window.").tag(config=True)
@@ -90,11 +126,20 @@ class KernelService(LoggingConfigurable):
         self.bridges: dict[str, KernelBridge] = {}
         self.names: dict[str, str] = {}
         self.reasons: dict[str, str] = {}
+        self.owners: dict[str, str] = {}
+        #: How each kernel was launched (cwd and the env a request added): enough to restart it.
+        self.launches: dict[str, Launch] = {}
+        self._starting: Counter[str] = Counter()
         self._last_activity = time.time()
+        #: What the persistence file holds, by kernel id (only with persistence_file).
+        self.records: dict[str, dict[str, Any]] = {}
         self.started_hook: Any = None
         self.stopped_hook: Any = None
+        #: Called with the id of every kernel culled for idleness (after it stopped).
+        self.culled_hooks: list[Callable[[str], None]] = []
         self.cwd_hook: Callable[[str], str | None] = lambda path: None
         self._background: set[asyncio.Future[None]] = set()
+        self.warm_pool = KernelPool(self)
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -134,18 +179,22 @@ class KernelService(LoggingConfigurable):
     # -- lifecycle ---------------------------------------------------------------------------
 
     def _env(self, requested: Any) -> dict[str, str]:
+        """Validate the env a request asks for: KERNEL_* and allowed names, short printable values."""
         if requested is None:
             return {}
         if not isinstance(requested, dict):
             raise BadRequest("env must be an object of string values", "invalid_env")
         env: dict[str, str] = {}
         for key, value in requested.items():
-            if not isinstance(value, str) or not isinstance(key, str):
+            if not isinstance(value, str):
                 raise BadRequest(f"env value of {key!r} must be a string", "invalid_env")
             if not (_KERNEL_ENV.fullmatch(key) or key in self.allowed_env):
-                continue  # ignored, as Kernel Gateway does: only KERNEL_* and allowed names pass
-            if len(value) > 4096 or _BAD_ENV_VALUE.search(value):
-                raise BadRequest(f"env value of {key} is too long or has control characters", "invalid_env")
+                raise BadRequest(
+                    f"env name {key!r} is not allowed: only KERNEL_* names and those in KernelService.allowed_env may be set",
+                    "invalid_env",
+                )
+            if len(value) > _ENV_VALUE_MAX or _BAD_ENV_VALUE.search(value):
+                raise BadRequest(f"env value of {key} is longer than {_ENV_VALUE_MAX} characters or has control characters", "invalid_env")
             env[key] = value
         return env
 
@@ -161,9 +210,36 @@ class KernelService(LoggingConfigurable):
         inside = folder == root or folder.startswith(root + os.sep)
         return folder if inside and os.path.isdir(folder) else root
 
-    async def start(self, name: str | None, *, path: str | None = None, kernel_id: str | None = None, env: Any = None) -> str:
-        """Start a kernel and return its id."""
-        name = name or self.default_kernel_name or self.manager.default_kernel_name
+    def kernel_name(self, requested: str | None) -> str:
+        """The kernelspec a request gets: the forced one, the one it names, or the default."""
+        return self.force_kernel_name or requested or self.default_kernel_name or self.manager.default_kernel_name
+
+    def _admit(self, owner: str) -> None:
+        """Reserve a place for one more kernel of ``owner``, or raise :class:`TooManyKernels`.
+
+        Runs with no ``await`` between the count and the reservation, so concurrent starts
+        cannot pass the limits together; kernels still starting count.
+        """
+        total = len(self.bridges) + sum(self._starting.values())
+        if self.max_kernels and total >= self.max_kernels:
+            raise TooManyKernels(
+                f"The server runs its maximum of {self.max_kernels} kernels; shut one down or try again later.",
+                self.limit_retry_after,
+            )
+        if self.max_kernels_per_user:
+            mine = sum(1 for o in self.owners.values() if o == owner) + self._starting[owner]
+            if mine >= self.max_kernels_per_user:
+                raise TooManyKernels(
+                    f"You run your maximum of {self.max_kernels_per_user} kernels; shut one down or try again later.",
+                    self.limit_retry_after,
+                )
+        self._starting[owner] += 1
+
+    async def start(
+        self, name: str | None, *, path: str | None = None, kernel_id: str | None = None, env: Any = None, owner: str = ""
+    ) -> str:
+        """Start a kernel (or take a pooled one) for ``owner`` and return its id."""
+        name = self.kernel_name(name)
         if kernel_id is not None:
             try:
                 kernel_id = str(uuid.UUID(str(kernel_id)))
@@ -171,20 +247,53 @@ class KernelService(LoggingConfigurable):
                 raise BadRequest(f"kernel_id {kernel_id!r} is not a UUID", "invalid_kernel_id") from None
             if kernel_id in self.bridges:
                 raise ApiError(f"A kernel with ID {kernel_id} already exists", "kernel_exists", status=409)
-        kernel_env = {**os.environ, **self._env(env)}
+        launch = Launch(cwd=self.cwd_for(path), env=self._env(env))
         if path:
-            kernel_env["JPY_SESSION_NAME"] = path
+            launch.env["JPY_SESSION_NAME"] = path
+        spec = self._spec(name)
+        self._admit(owner)
         try:
-            self.kernel_specs.get_kernel_spec(name)
+            taken = None if kernel_id else await self.warm_pool.take(name, spec.language, launch)
+            if taken is None:
+                kernel_id, bridge = await self._launch(name, launch, kernel_id)
+                await self._seed_or_stop(bridge, spec.language)
+            else:
+                kernel_id, bridge = taken
+        finally:
+            self._starting[owner] -= 1
+        self.bridges[kernel_id] = bridge
+        self.owners[kernel_id] = owner
+        self.launches[kernel_id] = launch
+        bridge.last_activity = time.time()
+        self._touch()
+        if self.persistence_file:
+            self.records[kernel_id] = await persistence.record_of(self, kernel_id)
+            persistence.save(self.persistence_file, self.records)
+        if self.started_hook is not None:
+            self.started_hook(self.model(kernel_id))
+        return kernel_id
+
+    def _spec(self, name: str) -> KernelSpec:
+        try:
+            return self.kernel_specs.get_kernel_spec(name)
         except Exception:  # noqa: BLE001 - jupyter_client raises NoSuchKernel (a KeyError)
             raise NoSuchKernelSpec(name) from None
-        kwargs: dict[str, Any] = {"env": kernel_env, "cwd": self.cwd_for(path)}
+
+    async def _launch(self, name: str, launch: Launch, kernel_id: str | None = None) -> tuple[str, KernelBridge]:
+        """Start a kernel process and make its bridge (the caller files it)."""
+        kwargs: dict[str, Any] = {"env": {**os.environ, **launch.env}, "cwd": launch.cwd}
+        if self.persistence_file:
+            # Not tied to this process (no JPY_PARENT_PID), so it can outlive a server restart.
+            kwargs["independent"] = True
         if kernel_id:
             kwargs["kernel_id"] = kernel_id
         kernel_id = await self.manager.start_kernel(kernel_name=name, **kwargs)
         km = self.manager.get_kernel(kernel_id)
         self.names[kernel_id] = name
-        self.bridges[kernel_id] = KernelBridge(
+        return kernel_id, self._bridge(kernel_id, km)
+
+    def _bridge(self, kernel_id: str, km: Any) -> KernelBridge:
+        bridge = KernelBridge(
             kernel_id,
             km,
             buffer_max_bytes=self.buffer_max_bytes if self.buffer_offline_messages else 0,
@@ -193,18 +302,47 @@ class KernelService(LoggingConfigurable):
             on_activity=self._touch,
             rate_limiter=RateLimiter(self.iopub_msg_rate_limit, self.iopub_data_rate_limit, self.rate_limit_window) if self.limit_rate else None,
         )
-        self.bridges[kernel_id].execution_state = "idle"
+        bridge.execution_state = "idle"
         km.add_restart_callback(lambda: self._on_restart(kernel_id), "restart")
         km.add_restart_callback(lambda: self._on_dead(kernel_id), "dead")
-        self._touch()
-        if self.started_hook is not None:
-            self.started_hook(self.model(kernel_id))
-        return kernel_id
+        return bridge
+
+    def seed_source(self, language: str) -> str:
+        """The seed code for kernels of ``language`` (from seed_notebook or seed_code), or ``""``."""
+        if self.seed_notebook:
+            with open(self.seed_notebook, encoding="utf-8") as f:
+                notebook = json.load(f)
+            metadata = notebook.get("metadata", {})
+            seed_language = metadata.get("kernelspec", {}).get("language") or metadata.get("language_info", {}).get("name", "")
+            if seed_language and seed_language != language:
+                return ""
+            cells = [c for c in notebook.get("cells", []) if c.get("cell_type") == "code"]
+            return "\n".join("".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells)
+        return self.seed_code if self.seed_code and self.seed_language == language else ""
+
+    async def _seed_or_stop(self, bridge: KernelBridge, language: str) -> None:
+        """Run the seed code in a new kernel; stop the kernel if it never answers."""
+        try:
+            await self._seed(bridge, language)
+        except (TimeoutError, OSError) as exc:
+            await self.stop_process(bridge.kernel_id, bridge, now=True)
+            raise ApiError(f"The new kernel did not run its seed code: {exc}", "kernel_start_failed") from None
+
+    async def _seed(self, bridge: KernelBridge, language: str) -> None:
+        code = self.seed_source(language)
+        if not code:
+            return
+        kernel_id = bridge.kernel_id
+        reply = await bridge.run_silently(code, self.kernel_info_timeout)
+        if reply.get("status") != "ok":
+            log.warning("Seed code failed in kernel %s: %s: %s", kernel_id, reply.get("ename"), reply.get("evalue"))
 
     def _touch(self) -> None:
         self._last_activity = time.time()
 
     def _on_restart(self, kernel_id: str) -> None:
+        if self.warm_pool.discard(kernel_id):
+            return
         bridge = self.bridges.get(kernel_id)
         if bridge is not None:
             log.warning("Kernel %s died and is being restarted", kernel_id)
@@ -212,9 +350,13 @@ class KernelService(LoggingConfigurable):
             # The restarter calls back before it restarts, possibly on new ports: hold client
             # messages until the bridge has followed the kernel.
             bridge.connected.clear()
-            task = asyncio.ensure_future(self._follow_restart(kernel_id))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            self.background(self._follow_restart(kernel_id))
+
+    def background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` as a task the service keeps a reference to until it ends."""
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _follow_restart(self, kernel_id: str) -> None:
         """Reconnect a kernel's bridge once the automatic restart is done."""
@@ -238,6 +380,8 @@ class KernelService(LoggingConfigurable):
             bridge.connected.set()  # give up holding; the dead/restart status tells clients the rest
 
     def _on_dead(self, kernel_id: str) -> None:
+        if self.warm_pool.discard(kernel_id):
+            return
         bridge = self.bridges.get(kernel_id)
         if bridge is not None:
             log.error("Kernel %s died and could not be restarted", kernel_id)
@@ -248,15 +392,23 @@ class KernelService(LoggingConfigurable):
         """Shut a kernel down and close its clients."""
         bridge = self.bridge(kernel_id)
         del self.bridges[kernel_id]
+        await self.stop_process(kernel_id, bridge, now=now)
+        self.reasons.pop(kernel_id, None)
+        self.owners.pop(kernel_id, None)
+        self.launches.pop(kernel_id, None)
+        if self.records.pop(kernel_id, None) is not None:
+            persistence.save(self.persistence_file, self.records)
+        if self.stopped_hook is not None:
+            self.stopped_hook(kernel_id)
+
+    async def stop_process(self, kernel_id: str, bridge: KernelBridge, *, now: bool = False) -> None:
+        """Close a kernel's bridge and stop its process (no hooks)."""
         await bridge.close()
         try:
             await self.manager.shutdown_kernel(kernel_id, now=now)
         except KeyError:
             pass
         self.names.pop(kernel_id, None)
-        self.reasons.pop(kernel_id, None)
-        if self.stopped_hook is not None:
-            self.stopped_hook(kernel_id)
 
     async def shutdown_all(self) -> None:
         """Shut every kernel down (server exit): politely first, then by force."""
@@ -266,6 +418,15 @@ class KernelService(LoggingConfigurable):
             if isinstance(result, Exception):
                 log.error("Kernel %s did not shut down cleanly: %s", kernel_id, result)
         await self.manager.shutdown_all(now=True)
+
+    async def release_all(self) -> None:
+        """Let go of every kernel without stopping it (``keep_kernels``): close sockets and clients."""
+        for bridge in list(self.bridges.values()):
+            await bridge.close("Server restarting; reconnect when it is back")
+        for kernel_id in list(self.bridges):
+            km = self.manager.get_kernel(kernel_id)
+            km.stop_restarter()
+        self.bridges.clear()
 
     async def interrupt(self, kernel_id: str) -> None:
         self.bridge(kernel_id)
@@ -279,3 +440,37 @@ class KernelService(LoggingConfigurable):
         if bridge.sockets:
             await bridge.handshake()
         bridge.execution_state = "idle"
+
+    # -- culling -----------------------------------------------------------------------------
+
+    async def cull_idle(self, now: float) -> list[str]:
+        """Shut down kernels idle longer than ``cull_idle_timeout``; return their ids."""
+        culled = []
+        for kernel_id, bridge in list(self.bridges.items()):
+            idle = now - bridge.last_activity
+            if idle <= self.cull_idle_timeout:
+                continue
+            if bridge.connection_count and not self.cull_connected:
+                continue
+            if bridge.execution_state == "busy" and not self.cull_busy:
+                continue
+            log.warning(
+                "Culling kernel %s (%s): idle %d s, %s, %d connection(s)",
+                kernel_id, self.names.get(kernel_id), int(idle), bridge.execution_state, bridge.connection_count,
+            )
+            try:
+                await self.shutdown(kernel_id)
+            except NoSuchKernel:
+                continue
+            culled.append(kernel_id)
+            for hook in self.culled_hooks:
+                hook(kernel_id)
+        return culled
+
+
+@dataclass
+class Launch:
+    """What a request added to a kernel's launch: working directory and environment."""
+
+    cwd: str
+    env: dict[str, str] = field(default_factory=dict)

@@ -6,8 +6,9 @@ import logging
 
 from aiohttp import web
 
-from ..errors import BadRequest, json_error, read_json_object
-from ..keys import SERVER, SESSION_MANAGER
+from ..auth.identity import identity_of
+from ..errors import BadRequest, Forbidden, json_error, read_json_object
+from ..keys import KERNEL_SERVICE, SERVER, SESSION_MANAGER
 from .manager import KernelUnavailable
 
 __all__ = ["routes"]
@@ -17,6 +18,8 @@ SESSION_ID = r"{session_id:[\w-]+}"
 
 
 async def list_sessions(request: web.Request) -> web.Response:
+    if not request.app[KERNEL_SERVICE].list_kernels:
+        raise Forbidden("Listing sessions is disabled on this server (KernelService.list_kernels)", "listing_disabled")
     return web.json_response(request.app[SESSION_MANAGER].list())
 
 
@@ -33,7 +36,8 @@ async def create_session(request: web.Request) -> web.Response:
     if not isinstance(name, str) or not isinstance(type_, str):
         raise BadRequest("name and type must be strings", "invalid_body")
     try:
-        model, _created = await request.app[SESSION_MANAGER].create(path, name, type_, body.get("kernel"))
+        owner = identity_of(request).username
+        model, _created = await request.app[SESSION_MANAGER].create(path, name, type_, body.get("kernel"), owner)
     except KernelUnavailable as exc:
         return json_error(exc.status, exc.message, exc.reason, short_message=exc.short_message)
     location = f"{request.app[SERVER].base_url}api/sessions/{model['id']}"
@@ -47,7 +51,7 @@ async def get_session(request: web.Request) -> web.Response:
 async def patch_session(request: web.Request) -> web.Response:
     body = await read_json_object(request)
     try:
-        model = await request.app[SESSION_MANAGER].update(request.match_info["session_id"], body)
+        model = await request.app[SESSION_MANAGER].update(request.match_info["session_id"], body, identity_of(request).username)
     except KernelUnavailable as exc:
         return json_error(exc.status, exc.message, exc.reason, short_message=exc.short_message)
     return web.json_response(model)

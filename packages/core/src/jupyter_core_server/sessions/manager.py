@@ -41,16 +41,30 @@ class SessionManager(LoggingConfigurable):
 
     database_filepath = Unicode(
         ":memory:",
-        help="SQLite file that keeps sessions across restarts (':memory:' keeps them in memory only).",
+        help="SQLite file that keeps sessions across restarts (':memory:' keeps them in memory only, "
+        "unless KernelService.persistence_file is set: then they are kept beside it).",
     ).tag(config=True)
 
     def __init__(self, server: CoreServerApp, kernels: KernelService) -> None:
         super().__init__(parent=server)
         self.kernels = kernels
-        self.store = SessionStore(self.database_filepath)
+        database = self.database_filepath
+        if database == ":memory:" and kernels.persistence_file:
+            # Kernels outlive the server: so must the sessions that name them.
+            database = kernels.persistence_file + ".sessions.sqlite"
+        self.store = SessionStore(database)
         self.announce: Callable[[SessionModel, str], None] = lambda model, change: None
+        kernels.culled_hooks.append(self._kernel_culled)
+
+    def _kernel_culled(self, kernel_id: str) -> None:
+        """Delete the sessions of a kernel culled for idleness."""
+        for row in self.store.find(kernel_id=kernel_id):
+            model = self.model(row)
+            self.store.delete(row["session_id"])
+            self.announce(model, "deleted")
 
     def close(self) -> None:
+        self.kernels.culled_hooks.remove(self._kernel_culled)
         self.store.close()
 
     # -- models ------------------------------------------------------------------------------
@@ -88,7 +102,7 @@ class SessionManager(LoggingConfigurable):
 
     # -- changes -----------------------------------------------------------------------------
 
-    async def _kernel_for(self, kernel: Any, path: str, name: str) -> str:
+    async def _kernel_for(self, kernel: Any, path: str, name: str, owner: str) -> str:
         """Start or find the kernel a request names (``{"id"}`` wins over ``{"name"}``)."""
         if kernel is None:
             kernel = {}
@@ -101,25 +115,25 @@ class SessionManager(LoggingConfigurable):
             return kernel_id
         kernel_name = kernel.get("name")
         try:
-            return await self.kernels.start(kernel_name, path=path)
+            return await self.kernels.start(kernel_name, path=path, owner=owner)
         except NotFound as exc:
             if exc.reason == "no_such_kernelspec":
                 raise KernelUnavailable(str(kernel_name)) from None
             raise
 
-    async def create(self, path: str, name: str, type_: str, kernel: Any) -> tuple[SessionModel, bool]:
+    async def create(self, path: str, name: str, type_: str, kernel: Any, owner: str = "") -> tuple[SessionModel, bool]:
         """Create a session, or return the one that has ``path`` already; say which."""
         existing = [row for row in self._prune() if row["path"] == path]
         if existing:
             return self.model(existing[0]), False
-        kernel_id = await self._kernel_for(kernel, path, name)
+        kernel_id = await self._kernel_for(kernel, path, name, owner)
         row = {"session_id": str(uuid.uuid4()), "path": path, "name": name, "type": type_, "kernel_id": kernel_id}
         self.store.insert(row)
         model = self.model(row)
         self.announce(model, "created")
         return model, True
 
-    async def update(self, session_id: str, changes: dict[str, Any]) -> SessionModel:
+    async def update(self, session_id: str, changes: dict[str, Any], owner: str = "") -> SessionModel:
         """Change path, name or type, or swap the kernel (the old one is shut down)."""
         row = self._row(session_id)
         fields: dict[str, Any] = {key: changes[key] for key in ("path", "name", "type") if key in changes}
@@ -129,7 +143,7 @@ class SessionManager(LoggingConfigurable):
         old_kernel = row["kernel_id"]
         if "kernel" in changes:
             path, name = str(fields.get("path", row["path"])), str(fields.get("name", row["name"]))
-            fields["kernel_id"] = await self._kernel_for(changes["kernel"], path, name)
+            fields["kernel_id"] = await self._kernel_for(changes["kernel"], path, name, owner)
         self.store.update(session_id, **fields)
         new_row = self._row(session_id)
         swapped = new_row["kernel_id"] != old_kernel and old_kernel in self.kernels.bridges
