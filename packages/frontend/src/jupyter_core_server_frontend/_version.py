@@ -1,0 +1,3 @@
+"""The version of jupyter-core-server-frontend (read by hatchling)."""
+
+__version__ = "0.1.0"
