@@ -34,6 +34,10 @@ STANDARD_PATHS: dict[str, tuple[str, ...]] = {
     "contents": ("/api/contents", "/files", "/view"),
     "terminals": ("/api/terminals", "/terminals"),
     "nbconvert": ("/api/nbconvert", "/nbconvert"),
+    "frontend": (
+        "/lab", "/doc", "/tree", "/notebooks", "/edit", "/consoles", "/terminals", "/custom",
+        "/static/lab", "/static/notebook", "/static/favicons", "/api/config", "/api/events",
+    ),  # fmt: skip
 }
 
 
