@@ -12,7 +12,7 @@ server refuses to set up a plugin whose requirements are not enabled, and says s
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -65,6 +65,26 @@ def register_subcommands() -> Mapping[str, tuple[type[Application], str]] | None
     :returns: A mapping from subcommand name to ``(application class, one-line help)``,
         or ``None``. The class is a ``traitlets`` ``Application``; it is launched with the
         remaining arguments when the user runs ``jupyter-core-server NAME ...``.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+def configure_server(server: CoreServerApp) -> None:
+    """Adjust the server's own settings before it is assembled and starts listening.
+
+    Called once per server, after configuration files and the command line were read
+    and before any other hook of the application assembly (:func:`register_routes`,
+    :func:`app_context` ...) runs, so that every later step sees the adjusted values.
+    It exists for plugins that learn where and how to serve from their environment,
+    such as a JupyterHub spawner's variables: ``ip``, ``port``, ``base_url``,
+    ``root_dir``, the TLS files. Every implementation is called; if one raises, the
+    failure is recorded against its plugin and the server starts without that plugin.
+    Settings the user gave explicitly (in ``server.config``) should win over values a
+    plugin derives from elsewhere.
+
+    :param server: The configured server; set its traits directly.
 
     .. versionadded:: 0.1
     """
@@ -159,7 +179,7 @@ def openapi_spec(server: CoreServerApp) -> Mapping[str, Any] | None:
 
 
 @hookspec(firstresult=True)
-def identify(request: web.Request, server: CoreServerApp) -> Identity | None:
+def identify(request: web.Request, server: CoreServerApp) -> Identity | Awaitable[Identity | None] | None:
     """Say who made a request.
 
     Called for every request to a non-public route, before authorization. The first
@@ -172,7 +192,12 @@ def identify(request: web.Request, server: CoreServerApp) -> Identity | None:
     :param server: The configured server.
     :returns: An :class:`~jupyter_core_server.auth.identity.Identity` for an
         authenticated user, or ``None`` to let the next implementation decide. Raise
-        ``web.HTTPForbidden`` to reject the request outright.
+        ``web.HTTPForbidden`` to reject the request outright (or a redirect, such as
+        ``web.HTTPFound``, to send a browser to a login page). An implementation that
+        can only answer after I/O (asking another service about a token) returns an
+        awaitable instead, which wins like any other answer; the core awaits it, and
+        what it resolves to (or raises) is the answer. Answer from a cache without
+        I/O whenever possible.
 
     .. versionadded:: 0.1
     """

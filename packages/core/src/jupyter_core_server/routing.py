@@ -38,6 +38,7 @@ STANDARD_PATHS: dict[str, tuple[str, ...]] = {
         "/lab", "/doc", "/tree", "/notebooks", "/edit", "/consoles", "/terminals", "/custom",
         "/static/lab", "/static/notebook", "/static/favicons", "/api/config", "/api/events",
     ),  # fmt: skip
+    "hub": ("/oauth_callback",),
 }
 
 

@@ -114,7 +114,9 @@ def banner(server: CoreServerApp, url: str) -> str:
 
 
 async def start(server: CoreServerApp) -> tuple[web.AppRunner, str]:
-    """Assemble the application, run plugin start-up and listen; return the runner and URL."""
+    """Let plugins adjust the settings, assemble the application, run plugin start-up and listen."""
+    assert server.plugin_manager is not None, "call initialize() first"
+    server.plugin_manager.call_each("configure_server", server=server)
     app = server.make_app()
     runner = web.AppRunner(
         app,

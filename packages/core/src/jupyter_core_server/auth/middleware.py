@@ -8,6 +8,7 @@ authorization (the ``authorize`` hook). Handlers never repeat any of this.
 from __future__ import annotations
 
 import hmac
+import inspect
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -40,7 +41,7 @@ def make_security_middleware(server: CoreServerApp, policy: OriginPolicy) -> Cal
     authenticator = server.authenticator
     # The hooks run on every request; when only the core implements them, call the core
     # directly instead of going through pluggy (measurably cheaper on the REST path).
-    identify: Callable[..., Identity | None]
+    identify: Callable[..., Identity | Awaitable[Identity | None] | None]
     if [impl.plugin_name for impl in pm.hook.identify.get_hookimpls()] == ["api"]:
         identify = lambda request, server: authenticator.from_request(request, server.cookie_name)
     else:
@@ -71,6 +72,8 @@ def make_security_middleware(server: CoreServerApp, policy: OriginPolicy) -> Cal
             return response
 
         identity = identify(request=request, server=server)
+        if inspect.isawaitable(identity):  # a plugin that must ask another service (see the hookspec)
+            identity = await identity
         if identity is None:
             return json_error(403, "Forbidden: missing or invalid credentials.", "unauthenticated")
         if info is not None and info.plugin in pm.failed:
