@@ -22,6 +22,7 @@ PACKAGES: dict[str, list[str]] = {
     "contents": [],
     "terminals": [],
     "nbconvert-ext": ["contents"],
+    "hub": ["terminals"],
 }
 TEST_TOOLS = ["pytest>=8", "pytest-asyncio>=0.23", "pytest-timeout>=2", "ipykernel>=6.29", "openapi-spec-validator>=0.7", "argon2-cffi>=21"]
 
@@ -47,6 +48,7 @@ for package, needs in PACKAGES.items():
     @nox.session(name=f"tests-{package}")
     def tests_package(session: nox.Session, package: str = package, needs: list[str] = needs) -> None:
         install_packages(session, plugins_of([*needs, package]))
+        session.install(f"{ROOT / 'packages' / package}[test]")  # its own test needs (hub: a real JupyterHub)
         if package == "core":
             session.install(str(ROOT / "tests" / "fixtures" / "jcs-test-provisioner"))
         run_pytest(session, ROOT / "packages" / package / "tests")
