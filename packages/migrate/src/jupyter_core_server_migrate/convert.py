@@ -20,7 +20,7 @@ __all__ = ["CONVERTERS", "Converted", "Drop", "convert", "parse_env"]
 Lookup = Callable[[str], Any]
 
 
-class Drop(Exception):  # noqa: N818 - a signal, not an error
+class Drop(Exception):
     """The value is left out, for ``reason``."""
 
     def __init__(self, reason: str) -> None:

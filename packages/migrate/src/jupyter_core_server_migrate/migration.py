@@ -87,8 +87,7 @@ def migrate(
     planned: list[Planned] = []
 
     for directory, found in _directories(paths, levels):
-        sources = [_read(path, report) for path in found]
-        sources = [s for s in sources if s is not None]
+        sources = [s for s in (_read(path, report) for path in found) if s is not None]
         if sources:
             planned += _plan_directory(directory, sources, translator, report)
 

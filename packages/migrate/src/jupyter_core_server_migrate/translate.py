@@ -184,9 +184,9 @@ class Translator:
                 package = TARGET_PACKAGES.get(section) or "jupyter-core-server"
                 raise Drop(f"needs a newer {package}: the installed {section} has no option {trait}; run the migration again after upgrading")
             return ""
-        package = TARGET_PACKAGES.get(section)
-        if package:
-            return f"takes effect once {package} is installed and enabled"
+        plugin_package = TARGET_PACKAGES.get(section)
+        if plugin_package:
+            return f"takes effect once {plugin_package} is installed and enabled"
         return ""
 
     def _unknown_hint(self, section: str, trait: str) -> str:
