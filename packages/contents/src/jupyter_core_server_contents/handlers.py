@@ -176,6 +176,9 @@ async def post_contents(request: web.Request) -> web.Response:
     if body is not None and not isinstance(body, dict):
         raise BadRequest("The body must be a JSON object", "invalid_body")
     body = body or {}
+    for field in ("copy_from", "type", "ext"):
+        if not isinstance(body.get(field) or "", str):
+            raise BadRequest(f"{field!r} must be a string", "invalid_body")
     copy_from = body.get("copy_from")
     if copy_from:
         log.info("Copying %r to %r", copy_from, path)

@@ -7,6 +7,7 @@ import html
 from aiohttp import web
 
 from ..auth.middleware import XSRF_COOKIE, set_login_cookies
+from ..errors import BadRequest
 from ..keys import SERVER
 from ..routing import public
 
@@ -57,7 +58,10 @@ async def get_login(request: web.Request) -> web.Response:
 @public
 async def post_login(request: web.Request) -> web.Response:
     server = request.app[SERVER]
-    form = await request.post()
+    try:
+        form = await request.post()
+    except ValueError as exc:  # e.g. multipart/form-data without a boundary
+        raise BadRequest(f"Unreadable login form: {exc}", "invalid_form") from None
     secret = str(form.get("password", "") or form.get("token", ""))
     auth = server.authenticator
     assert auth is not None
