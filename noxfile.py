@@ -24,6 +24,7 @@ PACKAGES: dict[str, list[str]] = {
     "nbconvert-ext": ["contents"],
     "hub": ["terminals"],
     "migrate": ["contents", "terminals"],
+    "frontend": ["contents", "terminals"],  # its test extra brings jupyterlab and notebook
 }
 TEST_TOOLS = ["pytest>=8", "pytest-asyncio>=0.23", "pytest-timeout>=2", "ipykernel>=6.29", "openapi-spec-validator>=0.7", "argon2-cffi>=21"]
 

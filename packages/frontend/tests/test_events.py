@@ -61,6 +61,6 @@ async def test_clients_may_emit_events_of_registered_schemas(jcs_client) -> None
 async def test_anonymous_clients_cannot_subscribe(jcs_server) -> None:
     import aiohttp
 
-    async with aiohttp.ClientSession() as session:
-        async with session.get(jcs_server.url + "api/events/subscribe", headers={"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}) as response:
-            assert response.status == 403
+    upgrade = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
+    async with aiohttp.ClientSession() as session, session.get(jcs_server.url + "api/events/subscribe", headers=upgrade) as response:
+        assert response.status == 403

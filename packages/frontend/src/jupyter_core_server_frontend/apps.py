@@ -86,7 +86,7 @@ def _installed_file(dist_name: str, suffix: str) -> tuple[str, Path] | None:
     except PackageNotFoundError:
         return None
     for file in dist.files or ():
-        if file.as_posix().endswith(suffix):
+        if str(file).replace("\\", "/").endswith(suffix):
             return dist.version, Path(str(dist.locate_file(file))).resolve()
     return None
 

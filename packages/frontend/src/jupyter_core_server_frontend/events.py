@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSCloseCode, web
-from jsonschema import Draft7Validator
+from jsonschema import Draft7Validator  # type: ignore[import-untyped]
 from jupyter_core_server import BadRequest, auth_resource, hookimpl
 from jupyter_core_server.errors import read_json_object
 from jupyter_core_server.keys import WEBSOCKETS

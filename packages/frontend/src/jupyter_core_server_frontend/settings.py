@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import json5
-from jsonschema import Draft7Validator
-from jsonschema.exceptions import SchemaError, ValidationError
+from jsonschema import Draft7Validator  # type: ignore[import-untyped]
+from jsonschema.exceptions import SchemaError, ValidationError  # type: ignore[import-untyped]
 
 from .errors import BadSettings, SettingsNotFound
 from .sections import SectionStore, recursive_update, write_json_atomic
@@ -209,7 +209,7 @@ class SettingsStore:
     def list(self, ids_only: bool = False) -> list[dict[str, Any]]:
         """Return every plugin's settings (or only ids), in reverse id order as jupyterlab_server does."""
         found = self._all_ids()
-        result = []
+        result: list[dict[str, Any]] = []
         for plugin_id in sorted(found, reverse=True):
             if ids_only:
                 result.append({"id": plugin_id})
