@@ -45,13 +45,13 @@ def hub_env_clean(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def proxy_command(pytestconfig: pytest.Config) -> str:
+def proxy_command(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> str:
     """The ``configurable-http-proxy`` executable, installed from npm on first use."""
     found = shutil.which("configurable-http-proxy")
     if found:
         return found
-    assert pytestconfig.cache is not None
-    prefix = pytestconfig.cache.mkdir("configurable-http-proxy")
+    cache = getattr(pytestconfig, "cache", None)  # absent with -p no:cacheprovider
+    prefix = cache.mkdir("configurable-http-proxy") if cache is not None else tmp_path_factory.mktemp("proxy")
     command = prefix / "node_modules" / ".bin" / "configurable-http-proxy"
     if not command.exists():
         npm = shutil.which("npm")

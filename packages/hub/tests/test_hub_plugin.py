@@ -215,17 +215,15 @@ async def test_oauth_callback_checks_the_state(hub_server: ServerHandle) -> None
 
 async def test_forged_login_cookie_is_sent_to_the_hub(hub_server: ServerHandle) -> None:
     cookies = {"jupyterhub-user-carol": "eyJwIjoibG9naW4ifQ.forged"}
-    async with aiohttp.ClientSession(cookies=cookies) as session:
-        async with session.get(hub_server.url, allow_redirects=False) as response:
-            assert response.status == 302 and "/hub/api/oauth2/authorize" in response.headers["Location"]
+    async with aiohttp.ClientSession(cookies=cookies) as session, session.get(hub_server.url, allow_redirects=False) as response:
+        assert response.status == 302 and "/hub/api/oauth2/authorize" in response.headers["Location"]
 
 
 async def test_logout_goes_to_the_hub(hub_server: ServerHandle) -> None:
-    async with aiohttp.ClientSession() as session:
-        async with session.get(hub_server.url + "logout", allow_redirects=False) as response:
-            assert response.status == 302
-            assert response.headers["Location"] == "/hub/logout"
-            assert response.cookies["jupyterhub-user-carol"].value == ""
+    async with aiohttp.ClientSession() as session, session.get(hub_server.url + "logout", allow_redirects=False) as response:
+        assert response.status == 302
+        assert response.headers["Location"] == "/hub/logout"
+        assert response.cookies["jupyterhub-user-carol"].value == ""
 
 
 async def test_spec_describes_exactly_the_routes(hub_server: ServerHandle) -> None:

@@ -14,12 +14,11 @@ from datetime import datetime
 from pathlib import Path
 
 import aiohttp
+import jupyterhub  # type: ignore[import-untyped]  # the package's "test" extra: this test never skips for want of it
 import pytest
-from hubtools import PASSWORD, RunningHub, processes_with, run_code, venv_command
-
 from conftest import others_off
-
-jupyterhub = pytest.importorskip("jupyterhub", reason="the end-to-end test needs JupyterHub (the 'test' extra)")
+from hubtools import PASSWORD, RunningHub, processes_with, run_code, venv_command
+from yarl import URL
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="JupyterHub's local spawner and POSIX signals")
 
@@ -34,7 +33,7 @@ def hub(tmp_path: Path, proxy_command: str) -> Iterator[RunningHub]:
 
 
 def cookie(jar: aiohttp.abc.AbstractCookieJar, url: str, name: str) -> str:
-    for morsel in jar.filter_cookies(aiohttp.client.URL(url)).values():
+    for morsel in jar.filter_cookies(URL(url)).values():
         if morsel.key == name:
             return str(morsel.value)
     raise AssertionError(f"no cookie {name} for {url}")
@@ -118,9 +117,14 @@ async def test_hub_spawns_logs_in_and_stops_the_server(hub: RunningHub) -> None:
             async with api.get(f"{user_url}api/kernelspecs", headers=refused) as response:
                 assert response.status == 403, refused
                 assert set(await response.json()) >= {"message", "reason"}
-            with pytest.raises(aiohttp.WSServerHandshakeError):
-                async with api.ws_connect(ws_url, headers=refused):
-                    pass
+            # the proxy relays the refusal, or (http-proxy's way with refused upgrades) hangs up:
+            # a connection of its own, so that no other request reuses a hung-up one
+            async with aiohttp.ClientSession() as once:
+                with pytest.raises((aiohttp.WSServerHandshakeError, aiohttp.ServerDisconnectedError)):
+                    async with once.ws_connect(ws_url, headers=refused):
+                        pass
+        async with api.post(f"{user_url}api/terminals", headers=alice_auth) as response:
+            assert response.status == 200, await response.text()  # its shell must end with the server too
         async with api.get(f"{user_url}api", headers={}) as response:
             assert response.status == 200  # the hub's readiness probe needs no credentials
 
@@ -142,6 +146,12 @@ async def test_hub_spawns_logs_in_and_stops_the_server(hub: RunningHub) -> None:
                 break
             await asyncio.sleep(0.5)
         assert reported >= used_at - 1, (reported, used_at)
+        # what is reported is the time of the last use, not the time of the report
+        await asyncio.sleep(4.5)  # two more reports
+        model = await hub_api(api, hub, "GET", "users/alice")
+        assert isinstance(model, dict)
+        later = datetime.fromisoformat(model["servers"][""]["last_activity"].replace("Z", "+00:00")).timestamp()
+        assert later < used_at + 2, (later, used_at)
 
         # -- stop through the hub API: nothing survives ------------------------------------
         assert processes_with(hub.marker), "the marker should find the running server and kernel"

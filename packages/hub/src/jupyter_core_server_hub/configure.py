@@ -51,6 +51,8 @@ def apply_environment(server: CoreServerApp, env: HubEnvironment) -> None:
         changes["root_dir"] = os.path.expanduser(env.root_dir)
     if env.ssl_certfile:
         changes.update(certfile=env.ssl_certfile, keyfile=env.ssl_keyfile, client_ca=env.ssl_client_ca)
+    if env.debug and "log_level" not in server.config.Application:
+        server.log_level = logging.DEBUG
     for name, value in changes.items():
         if name in configured:
             log.info("JupyterHub: keeping the configured %s=%r (the hub asked for %r).", name, configured[name], value)

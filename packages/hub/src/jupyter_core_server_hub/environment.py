@@ -74,6 +74,8 @@ class HubEnvironment:
     ssl_keyfile: str = ""
     ssl_certfile: str = ""
     ssl_client_ca: str = ""
+    #: ``Spawner.debug``: log at debug level.
+    debug: bool = False
 
     @property
     def bind(self) -> tuple[str, int | None]:
@@ -192,4 +194,5 @@ def read_environment(environ: Mapping[str, str] | None = None, *, required: bool
         ssl_keyfile=env.get("JUPYTERHUB_SSL_KEYFILE", ""),
         ssl_certfile=env.get("JUPYTERHUB_SSL_CERTFILE", ""),
         ssl_client_ca=env.get("JUPYTERHUB_SSL_CLIENT_CA", ""),
+        debug=_flag(env.get("JUPYTERHUB_DEBUG", "")),
     )
