@@ -26,6 +26,7 @@ DOCS_PAGE = Path(__file__).parents[3] / "docs" / "user" / "migrating.md"
 def test_each_old_setting_has_one_rule() -> None:
     sources = [source for rule in RULES for source in rule.sources]
     assert len(sources) == len(set(sources)), sorted({s for s in sources if sources.count(s) > 1})
+    assert all(source.count(".") == 1 for source in sources), [s for s in sources if s.count(".") != 1]
     for rule in RULES:
         assert rule.target or rule.reason, f"{rule.sources} is dropped without a reason"
         assert all(source.partition(".")[0] not in CLASS_ALIASES for source in rule.sources), rule.sources

@@ -28,11 +28,11 @@ class MigrateApp(JupyterApp):
     jupyter_core_server_config.json (from JSON files) or .py (from Python files) next to
     them. Python files are parsed, never run. Existing files are backed up before they
     change; running again changes nothing."""
-    examples = """
-    jupyter-core-server migrate --dry-run
-    jupyter-core-server migrate ~/.jupyter
-    KG_PORT=9000 jupyter-core-server migrate --kg-env --env-level=sys-prefix
-    """
+    examples = (
+        "jupyter-core-server migrate --dry-run\n"
+        "jupyter-core-server migrate ~/.jupyter\n"
+        "KG_PORT=9000 jupyter-core-server migrate --kg-env --env-level=sys-prefix"
+    )
 
     dry_run = Bool(False, help="Print unified diffs of what would change; write nothing.").tag(config=True)
     as_json = Bool(False, help="Print the report (and diffs) as JSON.").tag(config=True)

@@ -44,9 +44,12 @@ APPS = ("NotebookApp", "ServerApp")
 GATEWAY = "KernelGatewayApp"
 
 
-def apps(trait: str, *more: str) -> tuple[str, ...]:
-    """``NotebookApp.trait`` and ``ServerApp.trait``, followed by ``more`` sources."""
-    return (*(f"{app}.{trait}" for app in APPS), *more)
+def apps(*names: str) -> tuple[str, ...]:
+    """Expand each bare option name to ``NotebookApp.name`` and ``ServerApp.name``; keep ``Class.name`` as is."""
+    expanded: list[str] = []
+    for name in names:
+        expanded += [name] if "." in name else [f"{app}.{name}" for app in APPS]
+    return tuple(expanded)
 
 
 # What each target class belongs to: the distribution that must be installed for it to
