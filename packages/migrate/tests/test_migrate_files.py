@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import fill
 from importlib_metadata import entry_points
-from jupyter_core_server.config import load_file, plugin_states
+from jupyter_core_server.config import load_file, plugin_states, write_plugin_state
 from jupyter_core_server.plugins import ENTRY_POINT_GROUP
 
 from jupyter_core_server_migrate import Entry, migrate
@@ -90,6 +90,11 @@ def test_server_json_python_and_conf_d(user_dir: Path, tmp_path: Path) -> None:
         "CoreServerApp": {"plugins": {"terminals": False}}
     }
     assert plugin_states(["terminals"])["terminals"].enabled is False
+    # The same file, byte for byte, as `jupyter-core-server plugin disable terminals --user` writes.
+    state_file = user_dir / "jupyter_core_server_config.d" / "plugin-terminals.json"
+    written = state_file.read_bytes()
+    assert write_plugin_state("terminals", False, "user") == state_file
+    assert state_file.read_bytes() == written
     plugins = {e.source: e for e in report.plugins}
     lab = plugins["ServerApp.jpserver_extensions['jupyterlab'] (enabled)"]
     if "frontend" in INSTALLED:
@@ -245,3 +250,41 @@ def test_python_statements_that_need_running_are_kept(user_dir: Path, statement:
     assert [e.origin.rsplit(":", 1)[1] for e in report.untranslated] == ["1"]
     text = (user_dir / "jupyter_core_server_config.py").read_text()
     assert f"#     {statement}" in text and "c.CoreServerApp.port = 7777" in text
+
+
+def test_incremental_python_changes(user_dir: Path) -> None:
+    (user_dir / "jupyter_server_config.py").write_text(
+        "c.ServerApp.local_hostnames = ['localhost']\n"
+        "c.ServerApp.local_hostnames += ['box.local']\n"
+        "c.ServerApp.local_hostnames.append('box')\n"
+        "c.ContentsManager.hide_globs += ['*.bak']\n"
+        "c.ServerApp.terminado_settings['shell_command'] = 'bash --login'\n"
+        "c.ServerApp.jpserver_extensions['jupyter_server_terminals'] = False\n"
+    )
+    report = migrate()
+    assert not report.untranslated
+    config = load_file(user_dir / "jupyter_core_server_config.py")
+    assert config.CoreServerApp.local_hostnames == ["localhost", "box.local", "box"]
+    assert config.ContentsManager.hide_globs.get_value([]) == ["*.bak"]
+    assert config.TerminalManager.shell_command == ["bash", "--login"]
+    assert plugin_states(["terminals"])["terminals"].enabled is False
+
+
+def test_options_the_installed_version_lacks_are_not_written() -> None:
+    from jupyter_core_server_migrate.report import Report
+    from jupyter_core_server_migrate.sources import Setting
+    from jupyter_core_server_migrate.translate import Translator
+
+    report = Report()
+    known = {"CoreServerApp": {"port"}, "KernelService": {"default_kernel_name"}}
+    settings = [
+        Setting("KernelGatewayApp", "max_kernels", 4, "here:1"),
+        Setting("KernelGatewayApp", "port", 9000, "here:2"),
+        Setting("TerminalManager", "cull_interval", 30, "here:3"),
+    ]
+    translation = Translator(known, [], report).translate(settings)
+    assert set(translation.values) == {"CoreServerApp.port", "TerminalManager.cull_interval"}
+    dropped = {e.source: e.note for e in report.dropped}
+    assert dropped["KernelGatewayApp.max_kernels"].startswith("needs a newer jupyter-core-server")
+    notes = {e.target: e.note for e in report.translated}
+    assert notes["TerminalManager.cull_interval"] == "takes effect once jupyter-core-server-terminals is installed and enabled"
