@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from jupyter_core_server import ApiError, BadRequest, NotFound
 
-__all__ = ["CwdOutsideRoot", "InvalidTerminalName", "NoSuchTerminal", "TerminalStartFailed", "TerminalsUnavailable"]
+__all__ = ["CwdOutsideRoot", "InvalidCwd", "InvalidTerminalName", "NoSuchTerminal", "TerminalStartFailed", "TerminalsUnavailable"]
 
 
 class NoSuchTerminal(NotFound):
@@ -29,6 +29,13 @@ class CwdOutsideRoot(BadRequest):
 
     def __init__(self, cwd: str) -> None:
         super().__init__(f"Working directory {cwd!r} is outside the server's root directory", "cwd_outside_root")
+
+
+class InvalidCwd(BadRequest):
+    """The requested working directory cannot be a path at all, e.g. it holds a NUL byte (400)."""
+
+    def __init__(self, cwd: str) -> None:
+        super().__init__(f"Invalid working directory {cwd!r}", "invalid_cwd")
 
 
 class TerminalsUnavailable(ApiError):

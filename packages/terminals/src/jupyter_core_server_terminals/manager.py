@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, TypedDict
 from urllib.parse import quote
 
 from .config import TerminalManager
-from .errors import CwdOutsideRoot, InvalidTerminalName, NoSuchTerminal, TerminalStartFailed, TerminalsUnavailable
+from .errors import CwdOutsideRoot, InvalidCwd, InvalidTerminalName, NoSuchTerminal, TerminalStartFailed, TerminalsUnavailable
 from .process import PtyProcess, pty_unavailable_reason
 from .terminal import Terminal
 
@@ -132,9 +132,12 @@ class Terminals:
         root, as jupyter_server does.
 
         :raises CwdOutsideRoot: when the path is outside the root.
+        :raises InvalidCwd: when the path holds a NUL byte.
         """
         if not cwd or not cwd.strip():
             return self.root_dir
+        if "\x00" in cwd:  # no file system path holds one; the OS would raise ValueError
+            raise InvalidCwd(cwd)
         requested = Path(cwd.strip()).expanduser()
         path = (requested if requested.is_absolute() else self.root_dir / requested).resolve()
         if path != self.root_dir and self.root_dir not in path.parents:
