@@ -199,6 +199,8 @@ async def patch_contents(request: web.Request) -> web.Response:
         raise BadRequest("JSON body missing", "missing_body")
     service = _service(request)
     new_path = body.get("path")
+    if new_path is not None and not isinstance(new_path, str):
+        raise BadRequest(f"The new path must be a string, not {new_path!r}", "invalid_body")
     if not new_path or str(new_path).strip("/") == path:
         model = await service.get(path, content=False)
     else:

@@ -51,6 +51,8 @@ class Precondition:
 def complete_model(located: Located, model: Model, *, creating: bool) -> str:
     """Check a saved model's type and content; a new file may leave them out (empty file)."""
     kind = model.get("type")
+    if kind is not None and not isinstance(kind, str):
+        raise BadModel(f"The type must be a string, not {kind!r}", "bad_type")
     if not kind:
         if not creating:
             raise BadModel("No file type provided", "missing_type")

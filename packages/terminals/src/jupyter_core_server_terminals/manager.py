@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, TypedDict
 from urllib.parse import quote
 
 from .config import TerminalManager
-from .errors import CwdOutsideRoot, InvalidCwd, InvalidTerminalName, NoSuchTerminal, TerminalStartFailed, TerminalsUnavailable
+from .errors import (
+    CwdOutsideRoot,
+    InvalidCwd,
+    InvalidTerminalName,
+    NoSuchTerminal,
+    TerminalStartFailed,
+    TerminalsUnavailable,
+)
 from .process import PtyProcess, pty_unavailable_reason
 from .terminal import Terminal
 
