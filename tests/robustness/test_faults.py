@@ -186,8 +186,7 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
 def fill_disk(filler: Path, leave: int) -> None:
     """Write ``filler`` until the file system is full, then free ``leave`` bytes of it."""
     with open(filler, "wb", buffering=0) as out, contextlib.suppress(OSError):
-        for _ in range(100_000):  # far more than a 512 KiB disk holds in 4 KiB blocks
-            out.write(b"\0" * 4096)
+        out.writelines(b"\0" * 4096 for _ in range(100_000))  # far more than 512 KiB; stops at ENOSPC
     os.truncate(filler, filler.stat().st_size - leave)
 
 
