@@ -2,12 +2,15 @@
 
 ``nox`` runs the default sessions: one ``tests-<package>`` per package (that package
 with the core and the plugins it declares), ``tests-all`` (every package installed,
-the cross-package tests in ``tests/``), ``lint`` and ``docs``. ``nox -s bench`` runs
-the benchmarks. Arguments after ``--`` go to pytest.
+the cross-package tests in ``tests/``), ``lint``, ``docs``, and the conformance
+sessions ``install-matrix``, ``node-client`` and ``fuzz``. ``nox -s bench`` runs the
+benchmarks. Arguments after ``--`` go to pytest.
 """
 
 from __future__ import annotations
 
+import re
+import shutil
 from pathlib import Path
 
 import nox
@@ -78,6 +81,58 @@ def docs(session: nox.Session) -> None:
     session.install("-r", str(ROOT / "docs" / "requirements.txt"))
     install_packages(session, plugins_of(list(PACKAGES)))
     session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
+
+
+# -- conformance: the install matrix, JupyterLab's own client, schema fuzzing -----------------
+
+
+def distribution_name(folder: str) -> str:
+    """The distribution name a package folder's pyproject.toml declares."""
+    match = re.search(r'^name\s*=\s*"([^"]+)"', (ROOT / "packages" / folder / "pyproject.toml").read_text(), re.MULTILINE)
+    assert match, f"no project name in packages/{folder}/pyproject.toml"
+    return match.group(1)
+
+
+@nox.session(name="install-matrix")
+def install_matrix(session: nox.Session) -> None:
+    """The core alone, then the core with each package (and the plugins it declares), in one environment.
+
+    The core alone runs all of ``tests/conformance``; each other combination runs the
+    install check and the route-driven hostile-input tests, then is uninstalled again.
+    Everything together is ``tests-all``.
+    """
+    install_packages(session, [])
+    conformance = ROOT / "tests" / "conformance"
+    run_pytest(session, conformance, env={"JCS_EXPECT_DISTRIBUTIONS": ""})
+    for package, needs in PACKAGES.items():
+        plugins = plugins_of([*needs, package])
+        if not plugins:
+            continue
+        session.log(f"install matrix: core + {', '.join(plugins)}")
+        session.install(*[str(ROOT / "packages" / name) for name in plugins])
+        expected = ",".join(distribution_name(name) for name in plugins)
+        for test in ("test_install_matrix.py", "test_hostile_http.py"):
+            run_pytest(session, conformance / test, env={"JCS_EXPECT_DISTRIBUTIONS": expected})
+        session.run("python", "-m", "pip", "uninstall", "--yes", "--quiet", *[distribution_name(name) for name in plugins])
+
+
+@nox.session(name="node-client")
+def node_client(session: nox.Session) -> None:
+    """``@jupyterlab/services`` in Node drives a server with every plugin (npm packages pinned by the lockfile)."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        session.skip("Node.js and npm are not installed: the @jupyterlab/services client test cannot run")
+    install_packages(session, plugins_of(list(PACKAGES)))
+    with session.chdir(ROOT / "tests" / "node_client"):
+        session.run("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error", external=True)
+    run_pytest(session, ROOT / "tests" / "node_client", env={"JCS_REQUIRE_NODE_CLIENT": "1"})
+
+
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """schemathesis against /api/spec.yaml and jupyter_server's spec, bounded (JCS_FUZZ_EXAMPLES per operation)."""
+    install_packages(session, plugins_of(list(PACKAGES)))
+    session.install("schemathesis>=4,<5", "jupyter_server>=2,<3")
+    run_pytest(session, ROOT / "tests" / "fuzz", env={"JCS_REQUIRE_FUZZ": "1"})
 
 
 @nox.session(default=False)

@@ -81,7 +81,7 @@ async def test_malformed_bodies_on_every_route(jcs_client: ServerClient, tmp_pat
                 assert response.status < 500, (method, path, body[:40], response.status, text[:300])
                 if response.status >= 400:
                     await assert_json_error(response)
-    assert tried >= len(MALFORMED) * 4
+    assert tried >= len(MALFORMED) * 3  # the core alone has three routes with a body
     # The server still works after all that.
     async with jcs_client.get(f"api/kernels/{values['kernel_id']}") as response:
         assert response.status == 200
@@ -168,7 +168,7 @@ async def test_huge_bodies_are_413_on_every_route(jcs_client: ServerClient, tmp_
                 assert response.status in (400, 404, 405, 413), (method, path, response.status, text[:300])
                 if response.status == 413:
                     await assert_json_error(response, 413)
-    assert tried >= 8
+    assert tried >= 6
     assert sorted(p.name for p in root.iterdir()) == before
 
 
