@@ -34,10 +34,11 @@ STANDARD_PATHS: dict[str, tuple[str, ...]] = {
     "contents": ("/api/contents", "/files", "/view"),
     "terminals": ("/api/terminals", "/terminals"),
     "nbconvert": ("/api/nbconvert", "/nbconvert"),
+    # JupyterLab and Notebook 7 pages, their static files, frontend config and the events stream.
     "frontend": (
-        "/lab", "/doc", "/tree", "/notebooks", "/edit", "/consoles", "/terminals", "/custom",
-        "/static/lab", "/static/notebook", "/static/favicons", "/api/config", "/api/events",
-    ),  # fmt: skip
+        *("/lab", "/doc", "/tree", "/notebooks", "/edit", "/consoles", "/terminals", "/custom"),
+        *("/static/lab", "/static/notebook", "/static/favicons", "/api/config", "/api/events"),
+    ),
     "hub": ("/oauth_callback",),
 }
 

@@ -11,12 +11,13 @@ import json
 import logging
 import os
 import re
+import subprocess
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, TypedDict, cast
 
 from jupyter_client.multikernelmanager import AsyncMultiKernelManager
 from jupyter_core.paths import jupyter_runtime_dir
@@ -139,6 +140,7 @@ class KernelService(LoggingConfigurable):
         self.culled_hooks: list[Callable[[str], None]] = []
         self.cwd_hook: Callable[[str], str | None] = lambda path: None
         self._background: set[asyncio.Future[None]] = set()
+        self._kernel_log: BinaryIO | None = None
         self.warm_pool = KernelPool(self)
 
     # -- queries ---------------------------------------------------------------------------
@@ -283,14 +285,24 @@ class KernelService(LoggingConfigurable):
         """Start a kernel process and make its bridge (the caller files it)."""
         kwargs: dict[str, Any] = {"env": {**os.environ, **launch.env}, "cwd": launch.cwd}
         if self.persistence_file:
-            # Not tied to this process (no JPY_PARENT_PID), so it can outlive a server restart.
-            kwargs["independent"] = True
+            kwargs.update(self.independent_launch())
         if kernel_id:
             kwargs["kernel_id"] = kernel_id
         kernel_id = await self.manager.start_kernel(kernel_name=name, **kwargs)
         km = self.manager.get_kernel(kernel_id)
         self.names[kernel_id] = name
         return kernel_id, self._bridge(kernel_id, km)
+
+    def independent_launch(self) -> dict[str, Any]:
+        """Launch options of a kernel that may outlive this server process.
+
+        No ``JPY_PARENT_PID`` (ipykernel would exit with its parent), and output to a log
+        beside the persistence file instead of the server's own stdout/stderr, which a
+        supervisor may wait on until every writer is gone.
+        """
+        if self._kernel_log is None:
+            self._kernel_log = open(self.persistence_file + ".kernels.log", "ab")  # noqa: SIM115 - open for the server's life
+        return {"independent": True, "stdin": subprocess.DEVNULL, "stdout": self._kernel_log, "stderr": self._kernel_log}
 
     def _bridge(self, kernel_id: str, km: Any) -> KernelBridge:
         bridge = KernelBridge(
@@ -418,6 +430,12 @@ class KernelService(LoggingConfigurable):
             if isinstance(result, Exception):
                 log.error("Kernel %s did not shut down cleanly: %s", kernel_id, result)
         await self.manager.shutdown_all(now=True)
+        self.close_log()
+
+    def close_log(self) -> None:
+        if self._kernel_log is not None:
+            self._kernel_log.close()
+            self._kernel_log = None
 
     async def release_all(self) -> None:
         """Let go of every kernel without stopping it (``keep_kernels``): close sockets and clients."""
@@ -426,7 +444,10 @@ class KernelService(LoggingConfigurable):
         for kernel_id in list(self.bridges):
             km = self.manager.get_kernel(kernel_id)
             km.stop_restarter()
+            # The next server connects with this file; jupyter_client would delete it on collection.
+            km._connection_file_written = False
         self.bridges.clear()
+        self.close_log()
 
     async def interrupt(self, kernel_id: str) -> None:
         self.bridge(kernel_id)
@@ -437,8 +458,7 @@ class KernelService(LoggingConfigurable):
         bridge = self.bridge(kernel_id)
         await self.manager.restart_kernel(kernel_id, now=False)
         bridge.execution_state = "starting"
-        if bridge.sockets:
-            await bridge.handshake()
+        await bridge.follow_restart()  # the kernel may be on new ports (a taken-back kernel is)
         bridge.execution_state = "idle"
 
     # -- culling -----------------------------------------------------------------------------

@@ -174,6 +174,7 @@ async def _reattach(service: KernelService, kernel_id: str, record: dict[str, An
     )
     km.kernel_id = kernel_id
     km.load_connection_info(record["connection"])
+    km.write_connection_file()  # the same content; it may have been removed meanwhile
     km.provisioner = KernelProvisionerFactory.instance(parent=service.manager).create_provisioner_instance(kernel_id, km.kernel_spec, parent=km)
     await km.provisioner.load_provisioner_info(provisioner_info)
     if isinstance(km.provisioner, LocalProvisioner) and isinstance(pid, int):
@@ -182,8 +183,9 @@ async def _reattach(service: KernelService, kernel_id: str, record: dict[str, An
         return False
     launch = Launch(cwd=str(record.get("cwd") or service.server.root_dir), env=dict(record.get("env") or {}))
     # What start_kernel would have saved, so that a restart of this kernel works.
-    km._launch_args = {"env": {**os.environ, **launch.env}, "cwd": launch.cwd, "independent": True}
+    km._launch_args = {"env": {**os.environ, **launch.env}, "cwd": launch.cwd, **service.independent_launch()}
     km.ready.set_result(None)
+    km._attempted_start = True  # later restarts and shutdowns then get a fresh ``ready`` future
     service.manager._kernels[kernel_id] = km
     service.names[kernel_id] = name
     service.owners[kernel_id] = str(record.get("owner") or "")
