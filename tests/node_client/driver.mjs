@@ -240,9 +240,14 @@ await step("terminal", async () => {
   check(terminals.isAvailable(), "terminals reported unavailable");
   const terminal = await terminals.startNew();
   let seen = "";
+  let prompted;
+  const prompt = new Promise((resolve) => {
+    prompted = resolve;
+  });
   const echoed = new Promise((resolve) => {
     terminal.messageReceived.connect((_, msg) => {
       if (msg.type === "stdout") {
+        prompted();
         seen += msg.content[0];
         if (seen.includes("node-client-6")) {
           resolve();
@@ -261,6 +266,7 @@ await step("terminal", async () => {
     20_000,
     "terminal connection",
   );
+  await withLimit(prompt, 20_000, "terminal prompt"); // type once the shell shows its prompt, as a person would
   terminal.send({ type: "stdin", content: ["echo node-client-$((2 * 3))\r"] });
   await withLimit(echoed, 20_000, "terminal echo");
   const name = terminal.name;
