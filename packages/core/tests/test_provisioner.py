@@ -7,6 +7,7 @@ Needs the test distribution ``tests/fixtures/jcs-test-provisioner`` at the repos
 from __future__ import annotations
 
 import json
+import os
 import sys
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
@@ -61,3 +62,48 @@ async def test_kernel_starts_through_an_installed_provisioner(provisioned_spec: 
     plain = await start_kernel(jcs_client, name="python3")
     async with open_channels(jcs_client, plain, "v1") as kc:
         assert (await kc.execute('import os; print(os.environ.get("JCS_PROVISIONED"))')).stream() == "None\n"
+
+
+@pytest.fixture
+def separate_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A kernelspec served by the remote-shaped ``jcs-separate-provisioner``."""
+    spec_dir = tmp_path / "jupyter-path" / "kernels" / "separate"
+    spec_dir.mkdir(parents=True)
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python (separate process group)",
+        "language": "python",
+        "metadata": {"kernel_provisioner": {"provisioner_name": "jcs-separate-provisioner"}},
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter-path"))
+    return "separate"
+
+
+async def test_a_remote_shaped_provisioner_plugs_in_unchanged(separate_spec: str, jcs_server, jcs_client) -> None:
+    kernel_id = await start_kernel(jcs_client, name=separate_spec)
+    km = jcs_server.web_app[KERNEL_SERVICE].manager.get_kernel(kernel_id)
+    provisioner = km.provisioner
+    assert type(provisioner).__name__ == "SeparateProcessProvisioner"
+    own_file = provisioner.connection_file
+    assert own_file != km.connection_file and Path(own_file).exists()
+    probe = "import os, sys; print(os.getpgid(0) == os.getpid(), os.getpgid(0) != os.getpgid(os.getppid()), sys.argv[-1])"
+    async with open_channels(jcs_client, kernel_id, "v1") as kc:
+        assert (await kc.execute(probe)).stream().split() == ["True", "True", own_file]
+        # interrupt reaches the kernel through the provisioner's own signalling
+        msg_id = await kc.send("shell", "execute_request", {"code": "import time; time.sleep(30)", "silent": False})
+        await kc.receive(lambda m: m.msg_type == "status" and m.content["execution_state"] == "busy")
+        async with jcs_client.post(f"api/kernels/{kernel_id}/interrupt") as response:
+            assert response.status == 204
+        reply = await kc.receive(lambda m: m.msg_type == "execute_reply" and m.parent_id == msg_id)
+        assert reply.content["ename"] == "KeyboardInterrupt"
+    async with jcs_client.post(f"api/kernels/{kernel_id}/restart") as response:
+        assert response.status == 200
+    async with open_channels(jcs_client, kernel_id, "v1") as kc:
+        assert (await kc.execute("print('after restart')")).stream() == "after restart\n"
+    pid = provisioner.pid
+    async with jcs_client.delete(f"api/kernels/{kernel_id}") as response:
+        assert response.status == 204
+    assert not Path(own_file).exists()
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
