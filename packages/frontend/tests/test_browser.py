@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,6 +21,8 @@ import pytest_asyncio
 
 CHROMIUM = next((p for p in (shutil.which("chromium"), shutil.which("chromium-browser")) if p), None)
 playwright_api = pytest.importorskip("playwright.async_api")
+if CHROMIUM is None and os.environ.get("JCS_REQUIRE_BROWSER"):
+    raise RuntimeError("JCS_REQUIRE_BROWSER is set but no chromium executable is on PATH")
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(CHROMIUM is None, reason="no system Chromium installed")]
 
 #: Console errors of the applications' own code, not of a server answer (Notebook 7 logs this
