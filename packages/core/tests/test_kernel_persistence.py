@@ -175,3 +175,27 @@ async def test_idle_server_stops_itself_but_not_while_a_kernel_runs(jcs_cli_serv
     assert server.wait(timeout=20) == 0
     assert time.monotonic() - started < 15
     assert "shutdown_no_activity_timeout" in server.stderr
+
+
+async def test_pooled_kernels_of_a_killed_server_are_stopped_not_taken_back(jcs_cli_server, record: Path) -> None:
+    args = f"--KernelService.persistence_file={record}"
+    first = jcs_cli_server(args, '--KernelService.pool={"python3": 1}')
+
+    def pooled() -> dict[str, int]:
+        kernels = json.loads(record.read_text())["kernels"] if record.exists() else {}
+        return {kernel_id: k["provisioner"]["pid"] for kernel_id, k in kernels.items() if k["pooled"]}
+
+    await wait_until(pooled, timeout=60)
+    async with client_of(first) as client:
+        kernel_id = await start_kernel(client, name="python3")
+    assert kernel_id not in pooled()
+    await wait_until(pooled, timeout=60)  # refilled
+    orphans = pooled()
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+
+    second = jcs_cli_server(args)
+    async with client_of(second) as client:
+        assert [k["id"] for k in await get_json(client, "api/kernels")] == [kernel_id]
+    await wait_until(lambda: not any(alive(pid) for pid in orphans.values()), timeout=20)
+    assert set(kernel_pids(record)) == {kernel_id}

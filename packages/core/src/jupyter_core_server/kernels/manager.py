@@ -269,7 +269,7 @@ class KernelService(LoggingConfigurable):
         bridge.last_activity = time.time()
         self._touch()
         if self.persistence_file:
-            self.records[kernel_id] = await persistence.record_of(self, kernel_id)
+            self.records[kernel_id] = await persistence.record_of(self, kernel_id, launch, owner)
             persistence.save(self.persistence_file, self.records)
         if self.started_hook is not None:
             self.started_hook(self.model(kernel_id))
@@ -408,8 +408,6 @@ class KernelService(LoggingConfigurable):
         self.reasons.pop(kernel_id, None)
         self.owners.pop(kernel_id, None)
         self.launches.pop(kernel_id, None)
-        if self.records.pop(kernel_id, None) is not None:
-            persistence.save(self.persistence_file, self.records)
         if self.stopped_hook is not None:
             self.stopped_hook(kernel_id)
 
@@ -421,6 +419,8 @@ class KernelService(LoggingConfigurable):
         except KeyError:
             pass
         self.names.pop(kernel_id, None)
+        if self.records.pop(kernel_id, None) is not None:
+            persistence.save(self.persistence_file, self.records)
 
     async def shutdown_all(self) -> None:
         """Shut every kernel down (server exit): politely first, then by force."""

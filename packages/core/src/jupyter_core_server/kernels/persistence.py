@@ -26,7 +26,7 @@ from jupyter_client.provisioning import LocalProvisioner
 from jupyter_client.provisioning.factory import KernelProvisionerFactory
 
 if TYPE_CHECKING:
-    from .manager import KernelService
+    from .manager import KernelService, Launch
 
 __all__ = ["DetachedProcess", "restore", "save"]
 
@@ -88,15 +88,15 @@ class DetachedProcess:
         self.send_signal(signal.SIGKILL)
 
 
-async def record_of(service: KernelService, kernel_id: str) -> dict[str, Any]:
-    """What the persistence file keeps of one kernel."""
+async def record_of(service: KernelService, kernel_id: str, launch: Launch, owner: str, *, pooled: bool = False) -> dict[str, Any]:
+    """What the persistence file keeps of one kernel (a pooled one is stopped, not taken back)."""
     km = service.manager.get_kernel(kernel_id)
-    launch = service.launches[kernel_id]
     provisioner = await km.provisioner.get_provisioner_info() if km.provisioner is not None else {}
     pid = provisioner.get("pid")
     return {
         "name": service.names[kernel_id],
-        "owner": service.owners.get(kernel_id, ""),
+        "pooled": pooled,
+        "owner": owner,
         "cwd": launch.cwd,
         "env": launch.env,
         "connection": {k: v for k, v in km.get_connection_info(session=False).items() if k in _CONNECTION_KEYS},
@@ -143,29 +143,31 @@ async def restore(service: KernelService) -> list[str]:
     records = load(service.persistence_file)
     for kernel_id, record in records.items():
         try:
-            alive = await _reattach(service, kernel_id, record)
+            km = await _reattach(service, kernel_id, record)
         except Exception as exc:  # noqa: BLE001 - one bad record must not stop the server
             log.error("Could not take back kernel %s: %s", kernel_id, exc)
-            alive = False
-        if alive:
+            km = None
+        if km is None:
+            log.info("Kernel %s from the persistence file no longer runs; dropped", kernel_id)
+        elif record.get("pooled"):
+            log.info("Stopping pooled kernel %s left by the previous server", kernel_id)
+            await km.shutdown_kernel(now=True)
+        else:
+            _adopt(service, kernel_id, km, record)
             taken.append(kernel_id)
             log.info("Took back kernel %s (%s)", kernel_id, record.get("name"))
-        else:
-            log.info("Kernel %s from the persistence file no longer runs; dropped", kernel_id)
-            service.manager._kernels.pop(kernel_id, None)
     service.records = {k: records[k] for k in taken}
     save(service.persistence_file, service.records)
     return taken
 
 
-async def _reattach(service: KernelService, kernel_id: str, record: dict[str, Any]) -> bool:
-    from .manager import Launch
-
+async def _reattach(service: KernelService, kernel_id: str, record: dict[str, Any]) -> Any:
+    """A kernel manager attached to the recorded kernel, or None if that kernel is gone."""
     name = str(record["name"])
     provisioner_info = dict(record.get("provisioner") or {})
     pid = provisioner_info.get("pid")
     if isinstance(pid, int) and record.get("started") and _start_time(pid) != record["started"]:
-        return False  # the pid now belongs to another process
+        return None  # the pid now belongs to another process
     km: Any = service.manager.kernel_manager_factory(
         connection_file=os.path.join(service.manager.connection_dir, f"kernel-{kernel_id}.json"),
         parent=service.manager,
@@ -180,16 +182,22 @@ async def _reattach(service: KernelService, kernel_id: str, record: dict[str, An
     if isinstance(km.provisioner, LocalProvisioner) and isinstance(pid, int):
         km.provisioner.process = DetachedProcess(pid)  # type: ignore[assignment] # Popen-like on purpose
     if not await km.is_alive():
-        return False
+        return None
+    km.ready.set_result(None)
+    km._attempted_start = True  # later restarts and shutdowns then get a fresh ``ready`` future
+    return km
+
+
+def _adopt(service: KernelService, kernel_id: str, km: Any, record: dict[str, Any]) -> None:
+    """File a taken-back kernel with the service, as if this server had started it."""
+    from .manager import Launch
+
     launch = Launch(cwd=str(record.get("cwd") or service.server.root_dir), env=dict(record.get("env") or {}))
     # What start_kernel would have saved, so that a restart of this kernel works.
     km._launch_args = {"env": {**os.environ, **launch.env}, "cwd": launch.cwd, **service.independent_launch()}
-    km.ready.set_result(None)
-    km._attempted_start = True  # later restarts and shutdowns then get a fresh ``ready`` future
     service.manager._kernels[kernel_id] = km
-    service.names[kernel_id] = name
+    service.names[kernel_id] = str(record["name"])
     service.owners[kernel_id] = str(record.get("owner") or "")
     service.launches[kernel_id] = launch
     service.bridges[kernel_id] = service._bridge(kernel_id, km)
     km.start_restarter()
-    return True

@@ -72,6 +72,7 @@ class KernelPool:
             self._timers[name] = asyncio.get_running_loop().call_later(delay, due)
 
     async def _add(self, name: str) -> None:
+        from . import persistence
         from .manager import Launch
 
         service = self.service
@@ -82,6 +83,9 @@ class KernelPool:
             self.bridges[kernel_id] = bridge
             await bridge.ensure_open()
             await service._seed(bridge, spec.language)
+            if service.persistence_file:  # so that a server killed with a full pool leaves no orphans
+                service.records[kernel_id] = await persistence.record_of(service, kernel_id, Launch(service.server.root_dir), "", pooled=True)
+                persistence.save(service.persistence_file, service.records)
         except Exception as exc:  # noqa: BLE001 - a pool that cannot fill is logged and retried later
             if bridge is not None:
                 self.bridges.pop(bridge.kernel_id, None)
