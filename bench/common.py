@@ -51,3 +51,40 @@ def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return lines
+
+
+def spread(values: Sequence[float], scale: float = 1.0, digits: int = 0) -> str:
+    """``median (min–max)`` of ``values`` times ``scale``: the figure and how far runs moved."""
+    vals = [v * scale for v in values if v is not None and not math.isnan(v)]
+    if not vals:
+        return "–"
+    f = f"{{:,.{digits}f}}"
+    mid = f.format(statistics.median(vals))
+    if len(vals) == 1:
+        return mid
+    return f"{mid} ({f.format(min(vals))}–{f.format(max(vals))})"
+
+
+def summary_row(
+    measure: str,
+    ours: str = "–",
+    jupyter_server: str = "–",
+    limit: str = "–",
+    ratio_text: str = "",
+    target: str = "",
+    met: bool | None = None,
+) -> dict[str, Any]:
+    """One row of the Markdown summary (``run.py`` collects them from each module's ``summary()``)."""
+    return {
+        "measure": measure,
+        "ours": ours,
+        "jupyter_server": jupyter_server,
+        "limit": limit,
+        "ratio": ratio_text,
+        "target": target,
+        "met": met,
+    }
+
+
+def verdict(met: bool | None) -> str:
+    return "n/a" if met is None else ("met" if met else "MISSED")

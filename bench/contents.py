@@ -27,16 +27,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import Context, median, ratio, table
-from servers import HOST, JUPYTER_SERVER, OURS, BenchError, ServerProcess
+from common import Context, median, ratio, spread, summary_row, table
+from servers import HOST, JUPYTER_SERVER, OURS, BenchError, ServerProcess, http_get
 
 NAME = "contents"
 SERVERS = (OURS, JUPYTER_SERVER)
-LISTING_FILES = 10_000
-NOTEBOOK_BYTES = 20_000_000
-TEXT_BYTES = 5_000_000
 # The notebook targets are checked on text.ipynb; images.ipynb and text5.txt are reported.
-TARGETS = {"list 10k files": 10.0, "GET text.ipynb": 2.0, "PUT text.ipynb": 2.0}
+LIST = "list {n} files"
+TARGETS = {LIST: 10.0, "GET text.ipynb": 2.0, "PUT text.ipynb": 2.0}
 TIMEOUT = 120.0
 
 
@@ -90,17 +88,21 @@ def _notebook(cells: list[dict[str, Any]]) -> dict[str, Any]:
     return {"cells": cells, "metadata": {"kernelspec": kernelspec}, "nbformat": 4, "nbformat_minor": 5}
 
 
-def _write_tree(root: Path) -> None:
+def _list_label(files: int) -> str:
+    return LIST.format(n=f"{files // 1000}k" if files % 1000 == 0 else files)
+
+
+def _write_tree(root: Path, files: int, notebook_bytes: int, text_bytes: int) -> None:
     big = root / "big"
     big.mkdir()
-    for i in range(LISTING_FILES):
+    for i in range(files):
         suffix = ".ipynb" if i % 100 == 0 else ".txt"
         (big / f"file_{i:05d}{suffix}").write_text("{}" if suffix == ".ipynb" else f"file {i}\n")
     for name, make in (("images.ipynb", _image_notebook), ("text.ipynb", _text_notebook)):
-        (root / name).write_text(json.dumps(make(NOTEBOOK_BYTES), indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+        (root / name).write_text(json.dumps(make(notebook_bytes), indent=1, sort_keys=True, ensure_ascii=False) + "\n")
     rnd = random.Random(3)
     line = "".join(rnd.choice("abcdefghijklmnopqrstuvwxyz ") for _ in range(99)) + "\n"
-    (root / "text5.txt").write_text(line * (TEXT_BYTES // len(line)))
+    (root / "text5.txt").write_text(line * (text_bytes // len(line)))
 
 
 def _request(server: ServerProcess, method: str, path: str, body: bytes | None = None) -> tuple[float, bytes]:
@@ -121,8 +123,8 @@ def _request(server: ServerProcess, method: str, path: str, body: bytes | None =
     return elapsed, data
 
 
-def _operations(bodies: dict[str, bytes]) -> list[tuple[str, str, str, bytes | None]]:
-    ops: list[tuple[str, str, str, bytes | None]] = [("list 10k files", "GET", "/api/contents/big?content=1", None)]
+def _operations(bodies: dict[str, bytes], files: int) -> list[tuple[str, str, str, bytes | None]]:
+    ops: list[tuple[str, str, str, bytes | None]] = [(_list_label(files), "GET", "/api/contents/big?content=1", None)]
     for name in ("images.ipynb", "text.ipynb", "text5.txt"):
         ops.append((f"GET {name}", "GET", f"/api/contents/{name}?content=1&hash=1", None))
         ops.append((f"PUT {name}", "PUT", f"/api/contents/{name}", bodies[name]))
@@ -132,6 +134,8 @@ def _operations(bodies: dict[str, bytes]) -> list[tuple[str, str, str, bytes | N
 def run(ctx: Context) -> dict:
     names = [n for n in SERVERS if n in ctx.specs]
     rounds = max(1, ctx.args.contents_rounds)
+    files = ctx.args.contents_files
+    targets = {(_list_label(files) if k == LIST else k): v for k, v in TARGETS.items()}
     running: dict[str, ServerProcess] = {}
     samples: dict[str, dict[str, list[float]]] = {n: {} for n in names}
     sizes: dict[str, dict[str, int]] = {n: {} for n in names}
@@ -139,24 +143,30 @@ def run(ctx: Context) -> dict:
         for name in names:
             server = ServerProcess(ctx.specs[name])
             ctx.log(f"[contents] writing the test tree for {name} ...")
-            _write_tree(server.workdir)
+            _write_tree(server.workdir, files, int(ctx.args.notebook_mb * 1e6), int(ctx.args.text_mb * 1e6))
             running[name] = server
             server.start()
             server.wait_ready(timeout=ctx.args.startup_timeout)
+            status, _ = http_get(server.port, "/api/contents", server.headers)
+            if status != 200:
+                raise BenchError(
+                    f"{name}: GET /api/contents answered {status}; install the contents plugin next to the core "
+                    "(pip install ./packages/contents)"
+                )
         first = running[names[0]]
         bodies = {}
         for doc in ("images.ipynb", "text.ipynb", "text5.txt"):
             _, data = _request(first, "GET", f"/api/contents/{doc}?content=1")
             model = json.loads(data)
             bodies[doc] = json.dumps({"type": model["type"], "format": model["format"], "content": model["content"]}).encode()
-        ops = _operations(bodies)
+        ops = _operations(bodies, files)
         for name in names:  # warm-up, discarded (and a check that both list the same)
             for label, method, path, body in ops:
                 _, data = _request(running[name], method, path, body)
                 if label.startswith("list"):
                     count = len(json.loads(data)["content"])
-                    if count != LISTING_FILES:
-                        raise BenchError(f"{name} listed {count} entries, not {LISTING_FILES}")
+                    if count != files:
+                        raise BenchError(f"{name} listed {count} entries, not {files}")
                 sizes[name][label] = len(data)
         for i in range(rounds):
             order = names if i % 2 == 0 else list(reversed(names))
@@ -175,12 +185,13 @@ def run(ctx: Context) -> dict:
     if JUPYTER_SERVER in medians:
         for label in medians[OURS]:
             ratios[label] = ratio(medians[JUPYTER_SERVER][label], medians[OURS][label])
-    met = {label: (None if ratios.get(label) is None else ratios[label] >= goal) for label, goal in TARGETS.items()}  # type: ignore[operator]
+    met = {label: (None if ratios.get(label) is None else ratios[label] >= goal) for label, goal in targets.items()}  # type: ignore[operator]
     return {
         "rounds": rounds,
+        "sizes": {"files": files, "notebook_mb": ctx.args.notebook_mb, "text_mb": ctx.args.text_mb},
         "servers": {n: {"version": ctx.specs[n].version, "median_s": medians[n], "samples_s": samples[n], "response_bytes": sizes[n]} for n in names},
         "ratios_js_over_ours": ratios,
-        "targets": {label: {"ratio >=": goal, "met": met[label]} for label, goal in TARGETS.items()},
+        "targets": {label: {"ratio >=": goal, "met": met[label]} for label, goal in targets.items()},
         "target": {"met": None if not ratios else all(v for v in met.values() if v is not None)},
     }
 
@@ -201,6 +212,44 @@ def report(result: dict) -> list[str]:
         ])
     header = ["operation", *(f"{n} ms" for n in names), "jupyter_server/ours", "target"]
     return [
-        f"Contents API: median of {result['rounds']} rounds, alternating order (ratio > 1: ours is faster)",
+        (
+            f"Contents API ({result['sizes']['files']:,} files; notebooks of {result['sizes']['notebook_mb']:g} MB; "
+            f"text file of {result['sizes']['text_mb']:g} MB): median of {result['rounds']} rounds, alternating order "
+            "(ratio > 1: ours is faster)"
+        ),
         *table(header, rows),
     ]
+
+
+def summary(result: dict) -> list[dict]:
+    servers = result["servers"]
+    ratios = result["ratios_js_over_ours"]
+    sizes = result["sizes"]
+    rows = []
+    for label in servers[OURS]["median_s"]:
+        goal = result["targets"].get(label)
+        what = label
+        if label.startswith("list"):
+            what = f"contents: list a folder of {sizes['files']:,} files"
+        elif label.endswith(".ipynb"):
+            kind = "text-cell" if "text" in label else "image"
+            what = f"contents: {label.split()[0]} {sizes['notebook_mb']:g} MB {kind} notebook"
+        else:
+            what = f"contents: {label.split()[0]} {sizes['text_mb']:g} MB text file"
+
+        def fig(name: str, label: str = label) -> str:
+            return spread(servers[name]["samples_s"][label], 1000) + " ms" if name in servers else "–"
+
+        r = ratios.get(label)
+        rows.append(
+            summary_row(
+                what,
+                fig(OURS),
+                fig(JUPYTER_SERVER),
+                "–",
+                "" if r is None else f"js takes {r:.1f} ×",
+                "" if goal is None else f"js/ours ≥ {goal['ratio >=']:g}",
+                None if goal is None else goal["met"],
+            )
+        )
+    return rows

@@ -14,7 +14,7 @@ Target: ours/jupyter_server (CPU per message, each framing) <= 0.3.
 
 from __future__ import annotations
 
-from common import Context, fmt_ratio, ratio, table
+from common import Context, fmt_ratio, ratio, summary_row, table
 from kernel_iopub import Workloads, measure, warm
 from kernels_common import (
     FRAMINGS,
@@ -154,3 +154,27 @@ def report(result: dict) -> list[str]:
         key = f"ours/jupyter_server {framing} (ms/MiB)"
         lines.append(fmt_ratio(f"ratio {key}", result["ratios"].get(key)))
     return lines
+
+
+def summary(result: dict) -> list[dict]:
+    res = result["results"]
+    rows = []
+    for framing in FRAMINGS:
+
+        def fig(name: str, framing: str = framing) -> str:
+            if name not in res:
+                return "–"
+            s = res[name][framing]
+            return f"{s['cpu_ms_per_msg']:.3f} ms/msg; {s['cpu_ms_per_mib']:.2f} ms/MiB"
+
+        r = result["ratios"].get(f"ours/jupyter_server {framing} (ms/msg)")
+        rows.append(
+            summary_row(
+                f"server CPU per relayed IOPub message / per MiB, {framing}",
+                fig(OURS),
+                fig(JUPYTER_SERVER),
+                "–",
+                "" if r is None else f"{r:.2f} × js (per msg)",
+            )
+        )
+    return rows

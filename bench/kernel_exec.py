@@ -7,13 +7,13 @@ jupyter_client's own message reading, the targets' reference; ``direct-raw``: it
 read with only the decoding the websocket client does, for information). Every target
 gets ``--exec-warmup`` discarded executes, then ``--exec-iterations`` timed ones in
 interleaved batches of 20 in rotating order, so that drift on a shared machine hits all
-alike. Reports the median over rounds of each round's p50 and p90.
+alike. Reports the median over rounds of each round's p50, p90 and p99.
 Targets (p50, both framings): ours/direct <= 1.2 and ours/jupyter_server <= 0.3.
 """
 
 from __future__ import annotations
 
-from common import Context, fmt_ratio, ratio, table
+from common import Context, fmt_ratio, ratio, spread, summary_row, table
 from kernels_common import (
     DIRECT,
     DIRECT_RAW,
@@ -77,6 +77,7 @@ def run(ctx: Context) -> dict:
             stats = {
                 "p50_ms": percentile(times, 50) * 1000,
                 "p90_ms": percentile(times, 90) * 1000,
+                "p99_ms": percentile(times, 99) * 1000,
                 "mean_ms": sum(times) / len(times) * 1000,
                 "min_ms": min(times) * 1000,
                 "samples_ms": [round(t * 1000, 3) for t in times],
@@ -84,12 +85,13 @@ def run(ctx: Context) -> dict:
             rounds.setdefault(label, []).append(stats)
             ctx.log(
                 f"[exec] round {rnd + 1}/{ctx.args.kernel_rounds} {label}: "
-                f"p50 {stats['p50_ms']:.2f} ms, p90 {stats['p90_ms']:.2f} ms"
+                f"p50 {stats['p50_ms']:.2f} ms, p99 {stats['p99_ms']:.2f} ms"
             )
     results = {
         label: {
             "p50_ms": med([r["p50_ms"] for r in rs]),
             "p90_ms": med([r["p90_ms"] for r in rs]),
+            "p99_ms": med([r["p99_ms"] for r in rs]),
             "mean_ms": med([r["mean_ms"] for r in rs]),
             "min_ms": min(r["min_ms"] for r in rs),
             "rounds": rs,
@@ -139,13 +141,51 @@ def report(result: dict) -> list[str]:
         )
     ]
     rows = [
-        (label, f"{s['p50_ms']:.2f}", f"{s['p90_ms']:.2f}", f"{s['mean_ms']:.2f}", f"{s['min_ms']:.2f}")
+        (
+            label,
+            f"{s['p50_ms']:.2f}",
+            f"{s['p90_ms']:.2f}",
+            f"{s['p99_ms']:.2f}",
+            f"{s['mean_ms']:.2f}",
+            f"{s['min_ms']:.2f}",
+        )
         for label, s in result["results"].items()
     ]
-    lines += table(("client", "p50 ms", "p90 ms", "mean ms", "min ms"), rows)
+    lines += table(("client", "p50 ms", "p90 ms", "p99 ms", "mean ms", "min ms"), rows)
     for c in result["checks"]:
         lines.append(fmt_ratio(f"ratio {c['name']}", c["value"], c["target"], c["met"]))
     for key, value in result["ratios"].items():
         if "direct-raw" in key:
             lines.append(fmt_ratio(f"ratio {key} (information)", value))
     return lines
+
+
+def summary(result: dict) -> list[dict]:
+    res = result["results"]
+
+    def fig(label: str) -> str:
+        if label not in res:
+            return "–"
+        s = res[label]
+        p50 = spread([r["p50_ms"] for r in s["rounds"]], 1, 2)
+        return f"p50 {p50} ms; p99 {s['p99_ms']:.2f} ms"
+
+    rows = []
+    for framing in FRAMINGS:
+        check = next(c for c in result["checks"] if c["name"] == f"ours/direct {framing} (p50)")
+        js = result["ratios"].get(f"ours/jupyter_server {framing} (p50)")
+        text = "" if check["value"] is None else f"{check['value']:.2f} × direct"
+        if js is not None:
+            text += f", {js:.2f} × js"
+        rows.append(
+            summary_row(
+                f"execute `pass` round trip, {framing}",
+                fig(f"{OURS} {framing}"),
+                fig(f"{JUPYTER_SERVER} {framing}"),
+                fig(f"{DIRECT} zmq"),
+                text,
+                f"p50 ≤ {TARGET_DIRECT:g} × direct",
+                check["met"],
+            )
+        )
+    return rows

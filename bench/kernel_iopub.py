@@ -3,6 +3,7 @@
 Workloads (one execute_request each, timed from send to execute_reply + ``status: idle``):
 
 - ``prints``: ``--prints`` (5,000) ``print(i, flush=True)``: one small stream message each;
+- ``lines``: ``--lines`` (100,000) ``print(i)`` without flushing: the kernel batches them;
 - ``chunks``: ``--chunks`` (50) ``sys.stdout.write('x' * 1 MiB); sys.stdout.flush()``.
 
 Every stdout byte is collected and checked: the prints must arrive complete and in
@@ -27,7 +28,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from common import Context, fmt_ratio, ratio, table
+from common import Context, fmt_ratio, ratio, spread, summary_row, table
 from kernels_common import (
     DIRECT,
     DIRECT_RAW,
@@ -42,6 +43,7 @@ from kernels_common import (
     http_session,
     kernel_server,
     kernel_servers,
+    lines_code,
     med,
     open_targets,
     order_for_round,
@@ -58,37 +60,42 @@ SERVERS = (OURS, JUPYTER_SERVER)
 TARGET_DIRECT = 0.9
 TARGET_JS = 1.5
 TIMEOUT = 300.0
-WORKLOADS = ("prints", "chunks")
+WORKLOADS = ("prints", "lines", "chunks")
 
 
 class Workloads:
     def __init__(self, args: Any) -> None:  # argparse.Namespace with prints, chunks, chunk_mib
         self.prints = args.prints
+        self.lines = getattr(args, "lines", 100_000)
         self.chunks = args.chunks
         self.chunk_size = int(args.chunk_mib * 2**20)
-        self._expected_prints = prints_expected(self.prints)
+        self._expected = {"prints": prints_expected(self.prints), "lines": prints_expected(self.lines)}
 
     def code(self, workload: str) -> str:
-        return prints_code(self.prints) if workload == "prints" else chunks_code(self.chunks, self.chunk_size)
+        if workload == "prints":
+            return prints_code(self.prints)
+        if workload == "lines":
+            return lines_code(self.lines)
+        return chunks_code(self.chunks, self.chunk_size)
 
     def expected_bytes(self, workload: str) -> int:
-        return len(self._expected_prints) if workload == "prints" else self.chunks * self.chunk_size
+        return len(self._expected[workload]) if workload in self._expected else self.chunks * self.chunk_size
 
     def check(self, workload: str, res: ExecResult) -> tuple[bool, str]:
         """(complete, note): every byte there, in order, nothing else."""
         text = res.stdout_text()
-        if workload == "prints":
-            if text == self._expected_prints:
+        if workload in self._expected:
+            if text == self._expected[workload]:
                 return True, ""
             got = text.splitlines()
-            return False, f"{len(got)}/{self.prints} lines"
+            return False, f"{len(got)}/{len(self._expected[workload].splitlines())} lines"
         want = self.chunks * self.chunk_size
         if len(text) == want and text.count("x") == want:
             return True, ""
         return False, f"{len(text)}/{want} bytes"
 
     def describe(self) -> dict:
-        return {"prints": self.prints, "chunks": self.chunks, "chunk_bytes": self.chunk_size}
+        return {"prints": self.prints, "lines": self.lines, "chunks": self.chunks, "chunk_bytes": self.chunk_size}
 
 
 async def warm(client: Any) -> None:  # a Target, WSKernel or DirectKernel
@@ -269,7 +276,7 @@ def report(result: dict) -> list[str]:
     w = result["workloads"]
     lines = [
         (
-            f"IOPub streaming: prints = {w['prints']} flushed prints; chunks = {w['chunks']} x "
+            f"IOPub streaming: prints = {w['prints']} flushed prints; lines = {w.get('lines', 0)} unflushed lines; chunks = {w['chunks']} x "
             f"{w['chunk_bytes'] / 2**20:g} MiB stdout writes (median of {result['rounds']} rounds x {result['runs']} runs)"
         )
     ]
@@ -327,3 +334,42 @@ def report(result: dict) -> list[str]:
             f"{'yes' if chk['flag_effective'] else 'NO'}"
         )
     return lines
+
+
+def summary(result: dict) -> list[dict]:
+    res = result["results"]
+    w = result["workloads"]
+    what = {
+        "prints": (f"{w['prints']:,} flushed prints", "msgs_s", "msg/s", 0),
+        "lines": (f"{w['lines']:,} unflushed lines", "mb_s", "MB/s", 1),
+        "chunks": (f"{w['chunks']} × {w['chunk_bytes'] / 2**20:g} MiB writes", "mb_s", "MB/s", 0),
+    }
+    rows = []
+    for workload in WORKLOADS:
+        label, field, unit, digits = what[workload]
+        for framing in FRAMINGS:
+
+            def fig(name: str, workload: str = workload, field: str = field, unit: str = unit, digits: int = digits) -> str:
+                if name not in res:
+                    return "–"
+                s = res[name][workload]
+                text = f"{spread([r[field] for r in s['rounds']], 1, digits)} {unit}"
+                return text if s["complete"] else text + " (INCOMPLETE)"
+
+            check = next(c for c in result["checks"] if c["name"] == f"ours/direct {workload} {framing}")
+            js = result["ratios"].get(f"ours/jupyter_server {workload} {framing}")
+            text = "" if check["value"] is None else f"{check['value']:.2f} × direct"
+            if js is not None:
+                text += f", {js:.2f} × js"
+            rows.append(
+                summary_row(
+                    f"IOPub {label}, {framing}",
+                    fig(f"{OURS} {framing}"),
+                    fig(f"{JUPYTER_SERVER} {framing}"),
+                    fig(f"{DIRECT} zmq"),
+                    text,
+                    f"≥ {TARGET_DIRECT:g} × direct, every byte",
+                    check["met"],
+                )
+            )
+    return rows

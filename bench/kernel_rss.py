@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from common import Context, fmt_ratio, ratio, table
+from common import Context, fmt_ratio, ratio, summary_row, table
 from kernels_common import (
     FRAMINGS,
     WSKernel,
@@ -167,3 +167,32 @@ def report(result: dict) -> list[str]:
     )
     lines.append(fmt_ratio("ratio ours/jupyter_server (idle)", r["ours/jupyter_server (idle)"]))
     return lines
+
+
+def summary(result: dict) -> list[dict]:
+    servers = result["servers"]
+    r = result["ratios"]
+
+    def fig(name: str, key: str) -> str:
+        return f"{servers[name][key]:.1f} MiB" if name in servers else "–"
+
+    idle = r["ours/jupyter_server (idle)"]
+    loaded = r["ours/jupyter_server (with kernels)"]
+    return [
+        summary_row(
+            "server RSS, idle (server process only)",
+            fig(OURS, "idle_mib"),
+            fig(JUPYTER_SERVER, "idle_mib"),
+            "–",
+            "" if idle is None else f"{idle:.2f} × js",
+        ),
+        summary_row(
+            f"server RSS with {result['kernels']} kernels (server process only)",
+            fig(OURS, "with_kernels_mib"),
+            fig(JUPYTER_SERVER, "with_kernels_mib"),
+            "–",
+            "" if loaded is None else f"{loaded:.2f} × js",
+            f"≤ {TARGET:g} × js",
+            result["target"]["met"],
+        ),
+    ]

@@ -91,6 +91,10 @@ def prints_code(n: int) -> str:
     return f"for i in range({n}):\n    print(i, flush=True)\n"
 
 
+def lines_code(n: int) -> str:
+    return f"for i in range({n}):\n    print(i)\n"
+
+
 def prints_expected(n: int) -> str:
     return "".join(f"{i}\n" for i in range(n))
 

@@ -119,14 +119,23 @@ class ServerSpec:
     env: dict[str, str] = field(default_factory=dict)
     needs_token: bool = True
     version: str = ""
+    python: str = ""  # the interpreter whose environment runs it (for version reports)
     # Probe paths in order; a 404 on one moves to the next (ours may not have kernelspecs yet).
     ready_paths: tuple[str, ...] = ("/api/kernelspecs", "/api/status")
 
 
 def make_specs(
-    names: list[str], js_venv: Path = DEFAULT_JS_VENV, log: Callable[[str], None] = print
+    names: list[str],
+    js_venv: Path = DEFAULT_JS_VENV,
+    log: Callable[[str], None] = print,
+    js_python: str | None = None,
 ) -> dict[str, ServerSpec]:
-    """Specs for the requested server names; creates the jupyter_server venv if needed."""
+    """Specs for the requested server names; creates the jupyter_server venv if needed.
+
+    With ``js_python``, jupyter_server is run as ``<js_python> -m jupyter_server`` from that
+    interpreter's environment instead (no venv is built): the smoke test uses it when its
+    own environment has jupyter_server installed.
+    """
     specs: dict[str, ServerSpec] = {}
     for name in names:
         if name == OURS:
@@ -135,25 +144,38 @@ def make_specs(
                 command=lambda port, token: [*our_command(), "--port", str(port), "--ip", HOST],
                 env={"JUPYTER_TOKEN": ""},  # filled per launch
                 version=package_version(sys.executable, "jupyter-core-server"),
+                python=sys.executable,
             )
         elif name == JUPYTER_SERVER:
-            jupyter = ensure_jupyter_server_venv(js_venv, log=log)
             root_flag = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+            if js_python:
+                launcher = [js_python, "-m", "jupyter_server"]
+                bin_dir = Path(js_python).parent
+                env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+                python: str | Path = js_python
+            else:
+                jupyter = ensure_jupyter_server_venv(js_venv, log=log)
+                launcher = [str(jupyter), "server"]
+                env = {
+                    "PATH": f"{jupyter.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+                    "VIRTUAL_ENV": str(jupyter.parent.parent),
+                }
+                python = jupyter.parent / "python"
 
-            def js_command(port: int, token: str, j: Path = jupyter, extra: list[str] = root_flag) -> list[str]:
+            def js_command(
+                port: int, token: str, launcher: list[str] = launcher, extra: list[str] = root_flag
+            ) -> list[str]:
                 return [
-                    *(str(j), "server", "--port", str(port), f"--ServerApp.token={token}", "--no-browser"),
+                    *launcher,
+                    *("--port", str(port), f"--ServerApp.token={token}", "--no-browser"),
                     *(f"--ServerApp.ip={HOST}", "--ServerApp.port_retries=0", *extra),
                 ]
 
+            version = package_version(python, "jupyter_server")
+            if not version:
+                raise BenchError(f"jupyter_server is not importable by {python}")
             specs[name] = ServerSpec(
-                name=JUPYTER_SERVER,
-                command=js_command,
-                env={
-                    "PATH": f"{jupyter.parent}{os.pathsep}{os.environ.get('PATH', '')}",
-                    "VIRTUAL_ENV": str(jupyter.parent.parent),
-                },
-                version=package_version(jupyter.parent / "python", "jupyter_server"),
+                name=JUPYTER_SERVER, command=js_command, env=env, version=version, python=str(python)
             )
         elif name == NULL:
             specs[name] = ServerSpec(

@@ -11,7 +11,7 @@ Reports median and min per server; target: ours <= 1/4 of jupyter_server.
 
 from __future__ import annotations
 
-from common import Context, fmt_ratio, median, ratio, table
+from common import Context, fmt_ratio, median, ratio, spread, summary_row, table
 from servers import JUPYTER_SERVER, NULL, OURS, ServerProcess, proc_rss_mib
 
 NAME = "startup"
@@ -102,3 +102,23 @@ def report(result: dict) -> list[str]:
     lines.append(fmt_ratio("ratio ours/jupyter_server (min)", r["ours/jupyter_server (min)"]))
     lines.append(fmt_ratio("ratio ours/null (median)", r["ours/null (median)"]))
     return lines
+
+
+def summary(result: dict) -> list[dict]:
+    servers = result["servers"]
+
+    def fig(name: str) -> str:
+        return spread([x["seconds"] for x in servers[name]["samples"]], 1000) + " ms" if name in servers else "–"
+
+    r = result["ratios"]["ours/jupyter_server (median)"]
+    return [
+        summary_row(
+            "cold start: spawn → first 200 on /api/kernelspecs (limit: bare aiohttp)",
+            fig(OURS),
+            fig(JUPYTER_SERVER),
+            fig(NULL),
+            "" if r is None else f"{r:.2f} × js",
+            f"≤ {TARGET:g} × js",
+            result["target"]["met"],
+        )
+    ]
