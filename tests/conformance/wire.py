@@ -11,6 +11,8 @@ from typing import Any
 
 import aiohttp
 import pytest
+from importlib_metadata import entry_points
+from jupyter_core_server.plugins import ENTRY_POINT_GROUP, PluginManager
 from jupyter_core_server.pytest_plugin import ServerClient
 
 TIMEOUT = 30.0
@@ -19,6 +21,17 @@ PLUGIN_MODULES = {
     "terminals": "jupyter_core_server_terminals",
     "nbconvert": "jupyter_core_server_nbconvert",
 }
+
+
+FIXTURE_DISTRIBUTION = "jcs-demo-plugin"  # test plugins for tests/test_entry_points.py; one is broken on purpose
+
+
+def installed_plugin_manager() -> PluginManager:
+    """A strict plugin manager with every installed plugin except the entry-point test fixtures."""
+    pm = PluginManager(strict=True)
+    fixtures = [ep.name for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.dist is not None and ep.dist.name.replace("_", "-") == FIXTURE_DISTRIBUTION]
+    pm.discover(dict.fromkeys(fixtures, False))
+    return pm
 
 
 def has_plugin(name: str) -> bool:
