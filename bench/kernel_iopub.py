@@ -341,7 +341,7 @@ def summary(result: dict) -> list[dict]:
     w = result["workloads"]
     what = {
         "prints": (f"{w['prints']:,} flushed prints", "msgs_s", "msg/s", 0),
-        "lines": (f"{w['lines']:,} unflushed lines", "mb_s", "MB/s", 1),
+        "lines": (f"{w['lines']:,} unflushed lines", "lines_s", "lines/s", 0),
         "chunks": (f"{w['chunks']} × {w['chunk_bytes'] / 2**20:g} MiB writes", "mb_s", "MB/s", 0),
     }
     rows = []
@@ -353,7 +353,8 @@ def summary(result: dict) -> list[dict]:
                 if name not in res:
                     return "–"
                 s = res[name][workload]
-                text = f"{spread([r[field] for r in s['rounds']], 1, digits)} {unit}"
+                values = [w["lines"] / r["seconds"] if field == "lines_s" else r[field] for r in s["rounds"]]
+                text = f"{spread(values, 1, digits)} {unit}"
                 return text if s["complete"] else text + " (INCOMPLETE)"
 
             check = next(c for c in result["checks"] if c["name"] == f"ours/direct {workload} {framing}")
