@@ -88,7 +88,7 @@ async def test_broken_plugin_is_recorded_and_the_server_starts(jcs_isolated_path
             async with anonymous.get(server.url + "api/ready") as response:
                 # an enabled plugin that is not set up: up, but not ready
                 assert response.status == 503
-                assert await response.json() == {"ready": False, "failed": ["broken"]}
+                assert await response.json() == {"ready": False, "failed": ["broken"], "pool_filled": True}
         async with aiohttp.ClientSession(headers={"Authorization": f"token {server.token}"}) as session:
             async with session.get(server.url + "extension/api/demo/hello") as response:
                 assert response.status == 200
@@ -136,7 +136,7 @@ def test_disabling_the_broken_plugin_silences_it(jcs_cli_env, jcs_cli_server) ->
     server = jcs_cli_server()
     assert re.search(r"^\s+broken \S+ \[disabled\]", server.stdout, re.MULTILINE), server.stdout
     assert "broken on purpose" not in server.stdout + server.stderr
-    assert server.get("api/ready") == (200, b'{"ready": true, "failed": []}')
+    assert server.get("api/ready") == (200, b'{"ready": true, "failed": [], "pool_filled": true}')
 
 
 def test_version_lists_the_plugins(jcs_cli_env) -> None:

@@ -159,7 +159,6 @@ async def test_kernel_that_never_becomes_ready(sleepy_kernel: Path, jcs_client: 
         assert response.status == 200
 
 
-@pytest.mark.xfail(strict=True, reason="kernels/websocket.py: when the kernel never answers kernel_info, the websocket request ends in an unhandled TimeoutError (500 'Unhandled error') instead of a clear 503/504 naming the timeout")
 @pytest.mark.parametrize("jcs_config", [{"KernelService": {"kernel_info_timeout": 2.0}}], indirect=True)
 async def test_kernel_that_never_becomes_ready_is_a_clear_error(sleepy_kernel: Path, jcs_client: ServerClient) -> None:
     async with jcs_client.post("api/kernels", json={"name": "sleepy"}) as response:

@@ -418,12 +418,18 @@ class KernelBridge:
             # The v1 framing relays bytes undecoded: this is where a bad header shows.
             log.warning("Dropping a client message with an undecodable header for kernel %s", self.kernel_id)
             return
-        msg_id = header.get("msg_id")
-        if msg_id:
-            self.routes[msg_id] = connection.session_id
-            if len(self.routes) > _ROUTE_MEMORY:
-                self.routes.popitem(last=False)
-        if header.get("msg_type") not in UNTRACKED_REQUESTS:
+        msg_id, msg_type = header.get("msg_id"), header.get("msg_type")
+        if not (isinstance(msg_id, str) and msg_id and isinstance(msg_type, str)):
+            log.warning("Dropping a client message without a string msg_id and msg_type for kernel %s", self.kernel_id)
+            return
+        owner = self.routes.setdefault(msg_id, connection.session_id)
+        if owner != connection.session_id:
+            # Replies are routed by msg_id: a reused one would take another client's reply.
+            log.warning("Dropping a message of session %s that reuses another session's msg_id on kernel %s", connection.session_id, self.kernel_id)
+            return
+        if len(self.routes) > _ROUTE_MEMORY:
+            self.routes.popitem(last=False)
+        if msg_type not in UNTRACKED_REQUESTS:
             self.touch()
         await socket.send([DELIM, self.session.sign(parts[:4]), *parts])
 

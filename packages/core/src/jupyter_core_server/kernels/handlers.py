@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..auth.identity import identity_of
-from ..errors import Forbidden, read_json_object
+from ..errors import BadRequest, Forbidden, read_json_object
 from ..keys import KERNEL_SERVICE, SERVER
 from .manager import KernelService
 
@@ -28,10 +28,13 @@ async def list_kernels(request: web.Request) -> web.Response:
 async def start_kernel(request: web.Request) -> web.Response:
     body = await read_json_object(request, required=False)
     service = _service(request)
-    path = body.get("path")
+    path, name = body.get("path"), body.get("name")
+    for field, value in (("path", path), ("name", name)):
+        if value is not None and not isinstance(value, str):
+            raise BadRequest(f"{field} must be a string", "invalid_body")
     kernel_id = await service.start(
-        body.get("name"),
-        path=path if isinstance(path, str) else None,
+        name,
+        path=path,
         kernel_id=body.get("kernel_id"),
         env=body.get("env"),
         owner=identity_of(request).username,

@@ -8,6 +8,7 @@ import uuid
 
 from aiohttp import WSMsgType, web
 
+from ..errors import ApiError
 from ..keys import KERNEL_SERVICE, WEBSOCKETS
 from .channels import Connection
 from .messages import V1_PROTOCOL, ProtocolError, from_legacy_binary, from_legacy_text, from_v1
@@ -22,7 +23,10 @@ async def channels(request: web.Request) -> web.WebSocketResponse:
     kernel_id = request.match_info["kernel_id"]
     bridge = service.bridge(kernel_id)  # 404 before the upgrade for an unknown kernel
     session_id = request.query.get("session_id") or f"anonymous-{uuid.uuid4()}"
-    await bridge.ensure_open()
+    try:
+        await bridge.ensure_open()
+    except TimeoutError as exc:  # before the upgrade: the client gets a JSON error
+        raise ApiError(str(exc), "kernel_timeout", status=504) from None
 
     ping = service.websocket_ping_interval
     ws = web.WebSocketResponse(
