@@ -21,6 +21,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 # ``python bench/run.py`` puts this folder first on sys.path, so the sibling modules import by name.
@@ -358,8 +359,11 @@ def main(argv: list[str] | None = None) -> int:
     failed = []
     for name in args.only:
         module = BENCHMARKS[name]
+        t0 = time.monotonic()
         try:
             result = module.run(ctx)
+            result["elapsed_s"] = round(time.monotonic() - t0, 1)
+            log(f"[{name}] done in {result['elapsed_s']:.0f} s")
         except (servers.BenchError, RuntimeError, OSError, subprocess.SubprocessError, aiohttp.ClientError) as exc:
             log(f"ERROR in benchmark {name}: {exc}")
             results["benchmarks"][name] = {"error": str(exc)}

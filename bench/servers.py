@@ -149,6 +149,7 @@ def make_specs(
         elif name == JUPYTER_SERVER:
             root_flag = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
             if js_python:
+                js_python = os.path.abspath(js_python)  # servers run in their own directory; keep venv symlinks
                 launcher = [js_python, "-m", "jupyter_server"]
                 bin_dir = Path(js_python).parent
                 env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
