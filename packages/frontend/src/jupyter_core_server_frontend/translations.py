@@ -52,7 +52,7 @@ def _installed(group: str) -> dict[str, Path]:
 
 def _display_name(locale: str, display_locale: str) -> str:
     try:
-        import babel  # optional: jupyterlab installs it; without it the locale code is shown
+        import babel  # type: ignore[import-not-found, unused-ignore]  # optional: jupyterlab installs it; without it the locale code is shown
     except ImportError:
         return "English" if locale == DEFAULT_LOCALE else locale
     try:
