@@ -163,6 +163,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "building the separate venv",
     )
     p.add_argument(
+        "--ours-all-plugins",
+        action="store_true",
+        help=f"run ours with every installed plugin (default: without {', '.join(servers.OURS_LEFT_OUT_PLUGINS)}, "
+        "which jupyter_server has no counterpart of)",
+    )
+    p.add_argument(
         "--jupyter-server-venv",
         type=Path,
         default=servers.DEFAULT_JS_VENV,
@@ -320,18 +326,31 @@ def main(argv: list[str] | None = None) -> int:
         s for s in servers.ALL_SERVERS if s in args.servers and any(s in BENCHMARKS[b].SERVERS for b in args.only)
     ]
     notes: list[str] = []
+    if not args.ours_all_plugins:
+        notes.append(
+            f"this server ran with its plugins except {', '.join(servers.OURS_LEFT_OUT_PLUGINS)} "
+            "(jupyter_server has no counterpart of them; --ours-all-plugins keeps them)."
+        )
     if servers.JUPYTER_SERVER not in args.servers:
         notes.append("jupyter_server was NOT measured (--servers leaves it out): its columns are empty.")
     try:
         specs = servers.make_specs(
-            wanted, js_venv=args.jupyter_server_venv, log=log, js_python=args.jupyter_server_python
+            wanted,
+            js_venv=args.jupyter_server_venv,
+            log=log,
+            js_python=args.jupyter_server_python,
+            ours_left_out=() if args.ours_all_plugins else servers.OURS_LEFT_OUT_PLUGINS,
         )
     except (servers.BenchError, subprocess.SubprocessError, OSError) as exc:
         if servers.JUPYTER_SERVER not in wanted:
             raise
         log(f"WARNING: cannot set up jupyter_server ({exc}); comparing without it.")
         notes.append(f"jupyter_server was NOT measured (it could not be set up: {str(exc).splitlines()[0]}).")
-        specs = servers.make_specs([s for s in wanted if s != servers.JUPYTER_SERVER], log=log)
+        specs = servers.make_specs(
+            [s for s in wanted if s != servers.JUPYTER_SERVER],
+            log=log,
+            ours_left_out=() if args.ours_all_plugins else servers.OURS_LEFT_OUT_PLUGINS,
+        )
     for note in notes:
         print(f"NOTE: {note}", flush=True)
 

@@ -37,6 +37,12 @@ DEFAULT_JS_VENV = BENCH_DIR / ".venv-jupyter-server"
 JS_REQUIREMENTS = ["jupyter_server==2.*", "ipykernel"]
 HOST = "127.0.0.1"
 
+# Plugins of ours left out of the comparison: jupyter_server's venv has no JupyterLab, no
+# JupyterHub single-user code and no config migration, so ours runs with what jupyter_server
+# has built in (contents, terminals, nbconvert) and without these (run.py --ours-all-plugins
+# keeps them). Naming a plugin that is not installed does nothing.
+OURS_LEFT_OUT_PLUGINS = ("frontend", "hub", "migrate")
+
 OURS = "ours"
 JUPYTER_SERVER = "jupyter_server"
 NULL = "null"
@@ -129,6 +135,7 @@ def make_specs(
     js_venv: Path = DEFAULT_JS_VENV,
     log: Callable[[str], None] = print,
     js_python: str | None = None,
+    ours_left_out: tuple[str, ...] = OURS_LEFT_OUT_PLUGINS,
 ) -> dict[str, ServerSpec]:
     """Specs for the requested server names; creates the jupyter_server venv if needed.
 
@@ -141,7 +148,10 @@ def make_specs(
         if name == OURS:
             specs[name] = ServerSpec(
                 name=OURS,
-                command=lambda port, token: [*our_command(), "--port", str(port), "--ip", HOST],
+                command=lambda port, token, off=ours_left_out: [
+                    *(*our_command(), "--port", str(port), "--ip", HOST),
+                    *(f"--CoreServerApp.plugins={name}=False" for name in off),
+                ],
                 env={"JUPYTER_TOKEN": ""},  # filled per launch
                 version=package_version(sys.executable, "jupyter-core-server"),
                 python=sys.executable,

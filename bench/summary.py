@@ -106,7 +106,7 @@ def markdown(results: dict, modules: dict[str, ModuleType]) -> str:
         listed = ", ".join(f"{d} {v}" for d, v in versions.items() if v)
         lines.append(f"- {'this server' if server == OURS else server}: {listed}")
     for note in meta.get("notes", []):
-        lines.append(f"- **{note}**")
+        lines.append(f"- **{note}**" if "NOT" in note else f"- {note}")
     table = rows(results, modules)
     lines += [
         "",
