@@ -24,6 +24,8 @@ from jupyter_core import paths
 from traitlets.config import Config, Configurable
 from traitlets.config.loader import ConfigFileNotFound, JSONFileConfigLoader, PyFileConfigLoader
 
+from .files import write_text_atomic
+
 __all__ = [
     "CONFIG_BASENAME",
     "LEVELS",
@@ -206,7 +208,5 @@ def write_plugin_state(name: str, enabled: bool, level: str) -> Path:
     directory = level_dir(level) / f"{CONFIG_BASENAME}.d"
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"plugin-{name}.json"
-    temp = target.with_suffix(".json.tmp")
-    temp.write_text(json.dumps({"CoreServerApp": {"plugins": {name: enabled}}}, indent=2) + "\n", encoding="utf-8")
-    os.replace(temp, target)
+    write_text_atomic(target, json.dumps({"CoreServerApp": {"plugins": {name: enabled}}}, indent=2) + "\n")
     return target

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from jupyter_core.paths import jupyter_config_dir, jupyter_config_path
+from jupyter_core_server.files import write_text_atomic
 
-__all__ = ["SECTION_NAME", "SectionStore", "recursive_update", "write_json_atomic"]
+__all__ = ["SECTION_NAME", "SectionStore", "recursive_update"]
 
 log = logging.getLogger("jupyter_core_server.frontend")
 
@@ -40,21 +39,6 @@ def recursive_update(target: dict[str, Any], new: dict[str, Any]) -> None:
             target.pop(key, None)
         else:
             target[key] = value
-
-
-def write_json_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename: never half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _read_object(path: Path) -> dict[str, Any]:
@@ -111,7 +95,7 @@ class SectionStore:
 
     def set(self, name: str, data: dict[str, Any]) -> None:
         """Replace the user level's ``NAME.json`` with ``data``."""
-        write_json_atomic(self.write_dir / f"{name}.json", json.dumps(data, indent=2, sort_keys=True))
+        write_text_atomic(self.write_dir / f"{name}.json", json.dumps(data, indent=2, sort_keys=True))
 
     def update(self, name: str, data: dict[str, Any]) -> dict[str, Any]:
         """Merge ``data`` into the user level (``None`` deletes a key); return the user level."""

@@ -21,9 +21,10 @@ from typing import Any
 import json5
 from jsonschema import Draft7Validator  # type: ignore[import-untyped]
 from jsonschema.exceptions import SchemaError, ValidationError  # type: ignore[import-untyped]
+from jupyter_core_server.files import write_text_atomic
 
 from .errors import BadSettings, SettingsNotFound
-from .sections import SectionStore, recursive_update, write_json_atomic
+from .sections import SectionStore, recursive_update
 
 __all__ = ["SETTINGS_EXTENSION", "SettingsStore", "load_overrides"]
 
@@ -240,4 +241,4 @@ class SettingsStore:
         except ValidationError as exc:
             where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
             raise BadSettings(f"Settings of {plugin_id} do not match the schema at {where}: {exc.message}", "invalid_settings") from None
-        write_json_atomic(self._user_file(plugin_id), raw)
+        write_text_atomic(self._user_file(plugin_id), raw)

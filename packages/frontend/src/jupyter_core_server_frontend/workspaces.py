@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from jupyter_core_server.files import write_text_atomic
+
 from .errors import BadWorkspace
-from .sections import write_json_atomic
 
 __all__ = ["WORKSPACE_EXTENSION", "WorkspaceStore", "workspace_slug"]
 
@@ -95,7 +96,7 @@ class WorkspaceStore:
         given = unquote("/" + given.lstrip("/"))
         if given != "/" + name:
             raise BadWorkspace(f"Workspace metadata id {given!r} does not match the name {name!r}")
-        write_json_atomic(self._path(name), raw.decode("utf-8"))
+        write_text_atomic(self._path(name), raw.decode("utf-8"))
 
     def delete(self, name: str) -> bool:
         """Remove workspace ``name``; return whether it existed."""

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from jupyter_core_server.files import write_text_atomic
 
 from .sources import Untranslated
 from .translate import Value
@@ -175,16 +176,5 @@ def write(planned: Planned) -> str:
             counter += 1
         shutil.copy2(path, candidate)
         backup = str(candidate)
-    temp = path.with_name(f".{path.name}.migrate-tmp")
-    try:
-        with open(temp, "w", encoding="utf-8") as f:
-            f.write(planned.new)
-            f.flush()
-            os.fsync(f.fileno())
-        if planned.old is not None:
-            shutil.copymode(path, temp)
-        os.replace(temp, path)
-    finally:
-        if temp.exists():
-            temp.unlink()
+    write_text_atomic(path, planned.new)  # an existing file keeps its permissions
     return backup

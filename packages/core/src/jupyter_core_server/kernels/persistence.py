@@ -17,13 +17,14 @@ import json
 import logging
 import os
 import signal
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jupyter_client.provisioning import LocalProvisioner
 from jupyter_client.provisioning.factory import KernelProvisionerFactory
+
+from ..files import write_text_atomic
 
 if TYPE_CHECKING:
     from .manager import KernelService, Launch
@@ -107,19 +108,8 @@ async def record_of(service: KernelService, kernel_id: str, launch: Launch, owne
 
 def save(path: str, records: dict[str, dict[str, Any]]) -> None:
     """Write the record atomically, readable by this user only."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     data = json.dumps({"version": 1, "kernels": records}, default=lambda v: v.decode() if isinstance(v, bytes) else str(v))
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_text_atomic(path, data, mode=0o600)
 
 
 def load(path: str) -> dict[str, dict[str, Any]]:
