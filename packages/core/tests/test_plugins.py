@@ -455,6 +455,14 @@ def test_hook_register_subcommands(
     assert any("'list' is already taken" in r.getMessage() for r in caplog.records)
 
 
+def test_help_lists_plugin_subcommands(jcs_plugin_manager: PluginManager, capsys: pytest.CaptureFixture[str]) -> None:
+    jcs_plugin_manager.register_object(Subcommands(), "subcommands")
+    app = CoreServerApp()
+    app.plugin_manager = jcs_plugin_manager
+    app.print_help()
+    assert "greet\n    Print a greeting." in capsys.readouterr().out
+
+
 # -- reporting ------------------------------------------------------------------------------------------
 
 

@@ -271,9 +271,8 @@ class CoreServerApp(JupyterApp):
         self.subcommands = subcommands
 
     def print_help(self, classes: bool = False) -> None:
-        """Print help; ``--help-all`` includes every enabled plugin's configurable classes."""
-        if classes:
-            self.setup_plugins()
+        """Print help, with the enabled plugins' subcommands and, for ``--help-all``, their classes."""
+        self.setup_plugins()
         super().print_help(classes)
 
     def print_version(self) -> None:
