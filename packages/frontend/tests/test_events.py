@@ -6,7 +6,7 @@ import asyncio
 import json
 from typing import Any
 
-from jupyter_core_server_frontend.events import KERNEL_ACTIONS, SESSIONS
+from jupyter_core_server_frontend.events import CONTENTS, KERNEL_ACTIONS, SESSIONS
 
 
 async def next_event(ws: Any, schema_id: str, timeout: float = 60) -> dict[str, Any]:
@@ -35,6 +35,27 @@ async def test_kernel_and_session_events_are_streamed(jcs_client) -> None:
             assert response.status == 204
         stopped = await next_event(ws, KERNEL_ACTIONS)
         assert stopped["action"] == "shutdown" and stopped["kernel_id"] == session["kernel"]["id"]
+
+
+async def test_hook_server_event(jcs_client) -> None:
+    """The contents plugin's saves, creations, renames and deletes reach subscribers through ``server_event``."""
+    async with jcs_client.ws_connect("api/events/subscribe") as ws:
+        async with jcs_client.put("api/contents/notes.txt", json={"type": "file", "format": "text", "content": "hi"}) as response:
+            assert response.status == 201
+        async with jcs_client.put("api/contents/notes.txt", json={"type": "file", "format": "text", "content": "hi again"}) as response:
+            assert response.status == 200
+        async with jcs_client.patch("api/contents/notes.txt", json={"path": "kept.txt"}) as response:
+            assert response.status == 200
+        async with jcs_client.delete("api/contents/kept.txt") as response:
+            assert response.status == 204
+        seen = [await next_event(ws, CONTENTS) for _ in range(4)]
+    assert [(e["action"], e["path"], e.get("source_path")) for e in seen] == [
+        ("upload", "notes.txt", None),
+        ("save", "notes.txt", None),
+        ("rename", "kept.txt", "notes.txt"),
+        ("delete", "kept.txt", None),
+    ]
+    assert all(e["__schema_version__"] == 1 for e in seen)
 
 
 async def test_clients_may_emit_events_of_registered_schemas(jcs_client) -> None:

@@ -19,7 +19,7 @@ from urllib.parse import quote
 from aiohttp import web
 from jupyter_core_server import BadRequest
 from jupyter_core_server.errors import json_error
-from jupyter_core_server.keys import SERVER, SESSION_MANAGER
+from jupyter_core_server.keys import PLUGIN_MANAGER, SERVER, SESSION_MANAGER
 
 from .errors import FileChanged
 from .keys import CONTENTS
@@ -61,6 +61,17 @@ def _http_date(iso: str) -> str:
 def _encode(model: Any) -> str:
     # models are trees built here or by json.loads: no cycles to look for
     return json.dumps(model, check_circular=False)
+
+
+CONTENTS_EVENTS = "https://events.jupyter.org/jupyter_server/contents_service/v1"
+
+
+def _event(request: web.Request, action: str, path: str, source_path: str | None = None) -> None:
+    """Report a change of the contents as jupyter_server's ``contents_service`` event."""
+    data = {"action": action, "path": path}
+    if source_path is not None:
+        data["source_path"] = source_path
+    request.app[PLUGIN_MANAGER].notify("server_event", schema_id=CONTENTS_EVENTS, data=data)
 
 
 async def _json_response(model: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -151,7 +162,9 @@ async def put_contents(request: web.Request) -> web.Response:
     model = await _read_model(request)
     service = _service(request)
     if not model:  # jupyter_server: no model (or an empty one) makes an untitled file in the path
-        return await _model_response(request, await service.new_untitled(path), status=201)
+        created_model = await service.new_untitled(path)
+        _event(request, "create", created_model["path"])
+        return await _model_response(request, created_model, status=201)
     if not isinstance(model, dict):
         raise BadRequest("The model must be a JSON object", "invalid_body")
     if model.get("copy_from"):
@@ -163,6 +176,7 @@ async def put_contents(request: web.Request) -> web.Response:
         saved, created = await service.save(path, model, _precondition(request))
     except FileChanged as exc:
         return json_error(exc.status, exc.message, exc.reason, hash=exc.current_hash, last_modified=exc.last_modified)
+    _event(request, "upload" if created else "save", saved["path"])
     return await _model_response(request, saved, status=201 if created else 200)
 
 
@@ -183,11 +197,13 @@ async def post_contents(request: web.Request) -> web.Response:
     if copy_from:
         log.info("Copying %r to %r", copy_from, path)
         model = await service.copy(str(copy_from), path)
+        _event(request, "copy", model["path"], str(copy_from).strip("/"))
     else:
         kind = body.get("type") or ""
         if kind not in _TYPES:
             kind = "file" if kind else ""
         model = await service.new_untitled(path, kind, str(body.get("ext") or ""))
+        _event(request, "create", model["path"])
     return await _model_response(request, model, status=201)
 
 
@@ -209,6 +225,7 @@ async def patch_contents(request: web.Request) -> web.Response:
         sessions = request.app.get(SESSION_MANAGER)
         if sessions is not None:
             sessions.rename_path(old, model["path"])
+        _event(request, "rename", model["path"], old)
     return await _model_response(request, model)
 
 
@@ -217,6 +234,7 @@ async def delete_contents(request: web.Request) -> web.Response:
     path = _path(request)
     log.warning("delete %s", path)
     await _service(request).delete(path)
+    _event(request, "delete", path)
     return web.Response(status=204)
 
 

@@ -283,3 +283,22 @@ def session_changed(session: SessionModel, change: str) -> None:
 
     .. versionadded:: 0.1
     """
+
+
+@hookspec
+def server_event(schema_id: str, data: Mapping[str, Any]) -> None:
+    """Announce something that happened on the server, as a jupyter_events event.
+
+    Plugins that change state other plugins may want to know about report it here
+    (the contents plugin reports every save, creation, copy, rename and delete under
+    jupyter_server's ``https://events.jupyter.org/jupyter_server/contents_service/v1``
+    schema); plugins that stream events (the frontend plugin's
+    ``/api/events/subscribe``) implement it. Emit with
+    ``app[PLUGIN_MANAGER].notify("server_event", schema_id=..., data=...)``: every
+    implementation is called, and a failing one is logged without affecting the caller.
+
+    :param schema_id: The event schema's id (a URI, as jupyter_events uses).
+    :param data: The event's data, valid against that schema.
+
+    .. versionadded:: 0.1
+    """

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,7 @@ QUEUE_LIMIT = 1000
 METADATA_VERSION = 1
 KERNEL_ACTIONS = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 SESSIONS = "https://events.jupyter.org/jupyter_core_server/sessions/v1"
+CONTENTS = "https://events.jupyter.org/jupyter_server/contents_service/v1"
 
 #: schema id -> (version, JSON schema of the data)
 SCHEMAS: dict[str, tuple[int, dict[str, Any]]] = {
@@ -54,6 +56,18 @@ SCHEMAS: dict[str, tuple[int, dict[str, Any]]] = {
                 "status": {"enum": ["error", "success"]},
                 "status_code": {"type": "number"},
                 "msg": {"type": "string"},
+            },
+        },
+    ),
+    CONTENTS: (
+        1,
+        {
+            "type": "object",
+            "required": ["action", "path"],
+            "properties": {
+                "action": {"enum": ["get", "create", "save", "upload", "rename", "copy", "delete"]},
+                "path": {"type": "string"},
+                "source_path": {"type": "string"},
             },
         },
     ),
@@ -158,6 +172,11 @@ class EventRelay:
             KERNEL_ACTIONS,
             {"action": "shutdown", "kernel_id": kernel_id, "status": "success", "msg": f"Kernel {kernel_id} was shut down."},
         )
+
+    @hookimpl
+    def server_event(self, schema_id: str, data: Mapping[str, Any]) -> None:
+        if schema_id in SCHEMAS:  # others' events this stream has no schema for are not relayed
+            self._emit(schema_id, dict(data))
 
     @hookimpl
     def session_changed(self, session: SessionModel, change: str) -> None:
