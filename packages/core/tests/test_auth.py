@@ -489,3 +489,15 @@ async def test_websocket_origin_is_checked(jcs_server) -> None:
         assert await ws_status(session, url, origin=jcs_server.url.rstrip("/")) == 101
         assert await ws_status(session, url) == 101  # no Origin: not a browser
 
+
+
+async def test_anonymous_browser_is_sent_to_the_login_page(jcs_server) -> None:
+    async with aiohttp.ClientSession() as session:
+        page = {"Accept": "text/html,application/xhtml+xml"}
+        async with session.get(jcs_server.url + "?x=1", headers=page, allow_redirects=False) as response:
+            assert response.status == 302
+            assert response.headers["Location"] == "/login?next=%2F%3Fx%3D1"
+        async with session.get(jcs_server.url + "api/kernels", allow_redirects=False) as response:
+            assert response.status == 403  # API clients get the JSON error
+        async with session.post(jcs_server.url + "api/kernels", headers=page, allow_redirects=False) as response:
+            assert response.status == 403

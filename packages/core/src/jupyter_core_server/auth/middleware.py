@@ -13,6 +13,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -75,6 +76,9 @@ def make_security_middleware(server: CoreServerApp, policy: OriginPolicy) -> Cal
         if inspect.isawaitable(identity):  # a plugin that must ask another service (see the hookspec)
             identity = await identity
         if identity is None:
+            if request.method == "GET" and "text/html" in request.headers.get("Accept", "") and "Upgrade" not in request.headers:
+                # A browser navigating to a page: send it to the login page, as jupyter_server does.
+                return web.Response(status=302, headers={"Location": f"{base}/login?{urlencode({'next': request.path_qs})}"})
             return json_error(403, "Forbidden: missing or invalid credentials.", "unauthenticated")
         if info is not None and info.plugin in pm.failed:
             return json_error(503, f"Plugin {info.plugin!r} failed to start; see the server log.", "plugin_failed")
