@@ -139,7 +139,7 @@ def fuzz(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """This server vs jupyter_server (own venv, built by bench/run.py) vs a bare aiohttp app vs direct ZMQ.
 
-    ``nox -s bench`` runs everything (half an hour); ``nox -s bench -- --quick`` every scenario
+    ``nox -s bench`` runs everything (about 20 minutes); ``nox -s bench -- --quick`` every scenario
     with small sizes (under 3 minutes). Arguments after ``--`` go to bench/run.py; the
     Markdown summary is printed and written next to the JSON results in bench/results/.
     """
