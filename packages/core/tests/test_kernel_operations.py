@@ -264,3 +264,5 @@ async def test_default_and_forced_kernel_names(other_spec: str, jcs_client, requ
     async with jcs_client.post("api/kernels", json=body) as response:
         assert response.status == 201
         assert (await response.json())["name"] == expected
+    async with jcs_client.get("api/kernelspecs") as response:
+        assert (await response.json())["default"] == "other"  # what clients offer by default

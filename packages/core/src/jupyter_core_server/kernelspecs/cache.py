@@ -2,13 +2,16 @@
 
 Scanning kernelspec directories and reading every ``kernel.json`` on each request is
 what makes ``GET /api/kernelspecs`` slow elsewhere. The cache is keyed by the
-modification times of the kernel directories and of each spec's ``kernel.json``, so an
-installed, removed or edited kernelspec shows up on the next request.
+modification times of the kernel directories, of each spec's directory (a logo added)
+and of its ``kernel.json``, so an installed, removed or edited kernelspec shows up on the
+next request. The encoded ``/api/kernelspecs`` body is kept too, so an unchanged listing
+costs a few ``stat`` calls.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -44,11 +47,15 @@ class KernelSpecCache:
         self._key: tuple[Any, ...] | None = None
         self._specs: dict[str, dict[str, Any]] = {}
         self._lock = asyncio.Lock()
+        self._listing: tuple[tuple[Any, ...], bytes] | None = None
 
     def _fingerprint(self) -> tuple[Any, ...]:
         dirs = tuple((d, _stamp(d)) for d in self.manager.kernel_dirs)
-        files = tuple((name, _stamp(os.path.join(spec["resource_dir"], "kernel.json"))) for name, spec in self._specs.items())
-        return dirs + files
+        specs = tuple(
+            (name, _stamp(spec["resource_dir"]), _stamp(os.path.join(spec["resource_dir"], "kernel.json")))
+            for name, spec in self._specs.items()
+        )
+        return dirs + specs
 
     async def specs(self) -> dict[str, dict[str, Any]]:
         """Return ``{name: {"resource_dir", "spec"}}`` for every kernelspec."""
@@ -61,12 +68,20 @@ class KernelSpecCache:
                 self._key = self._fingerprint()
         return self._specs
 
-    async def default_name(self) -> str:
-        """``python3`` when installed (as in jupyter_client), else the first name."""
+    async def listing(self, base_url: str, default: str | None = None) -> bytes:
+        """The encoded ``/api/kernelspecs`` body, rebuilt only when a kernelspec changed.
+
+        :param default: The default kernel name to report; when ``None``, ``python3`` if
+            installed (as in jupyter_client), else the first name.
+        """
         specs = await self.specs()
-        if "python3" in specs or not specs:
-            return "python3"
-        return min(specs)
+        if default is None:
+            default = "python3" if "python3" in specs or not specs else min(specs)
+        key = (self._key, base_url, default)
+        if self._listing is None or self._listing[0] != key:
+            models = {name: _model(name, spec, base_url) for name, spec in specs.items()}
+            self._listing = (key, json.dumps({"default": default, "kernelspecs": models}).encode())
+        return self._listing[1]
 
     async def model(self, name: str, base_url: str) -> dict[str, Any]:
         """Return the REST model of one kernelspec."""
@@ -74,10 +89,6 @@ class KernelSpecCache:
         if name not in specs:
             raise NoSuchKernelSpec(name)
         return _model(name, specs[name], base_url)
-
-    async def models(self, base_url: str) -> dict[str, dict[str, Any]]:
-        specs = await self.specs()
-        return {name: _model(name, spec, base_url) for name, spec in specs.items()}
 
     async def resource(self, name: str, filename: str) -> Path:
         """Return the path of a kernelspec's resource file (logo, kernel.js, kernel.css)."""

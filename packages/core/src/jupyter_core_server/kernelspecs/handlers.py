@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..keys import KERNELSPECS, SERVER
+from ..keys import KERNEL_SERVICE, KERNELSPECS, SERVER
 
 __all__ = ["routes"]
 
@@ -12,9 +12,10 @@ NAME = r"{kernel_name:[\w.%-]+}"
 
 
 async def list_specs(request: web.Request) -> web.Response:
-    cache = request.app[KERNELSPECS]
-    base_url = request.app[SERVER].base_url
-    return web.json_response({"default": await cache.default_name(), "kernelspecs": await cache.models(base_url)})
+    service = request.app.get(KERNEL_SERVICE)  # a configured default or forced kernel name wins
+    default = (service.force_kernel_name or service.default_kernel_name or None) if service is not None else None
+    body = await request.app[KERNELSPECS].listing(request.app[SERVER].base_url, default)
+    return web.Response(body=body, headers={"Content-Type": "application/json; charset=utf-8"})
 
 
 async def get_spec(request: web.Request) -> web.Response:
