@@ -336,7 +336,7 @@ class KernelService(LoggingConfigurable):
         """Run the seed code in a new kernel; stop the kernel if it never answers."""
         try:
             await self._seed(bridge, language)
-        except (TimeoutError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - an unreadable seed notebook as much as a silent kernel: never leak it
             await self.stop_process(bridge.kernel_id, bridge, now=True)
             raise ApiError(f"The new kernel did not run its seed code: {exc}", "kernel_start_failed") from None
 
