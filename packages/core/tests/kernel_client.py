@@ -21,10 +21,12 @@ import asyncio
 import contextlib
 import json
 import struct
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -328,3 +330,20 @@ async def wait_until(condition: Callable[[], Any], timeout: float = 10.0, interv
         if time.monotonic() > deadline:
             raise TimeoutError(f"condition not met within {timeout} s")
         await asyncio.sleep(interval)
+
+
+def python_kernelspec(jupyter_path: Path, name: str, display_name: str, **metadata: Any) -> str:
+    """Write an ipykernel kernelspec ``name`` under ``jupyter_path/kernels``; return ``name``.
+
+    Put ``jupyter_path`` on ``JUPYTER_PATH`` before the server starts so that it is found.
+    """
+    spec_dir = jupyter_path / "kernels" / name
+    spec_dir.mkdir(parents=True)
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": display_name,
+        "language": "python",
+        "metadata": metadata,
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec))
+    return name

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
-from kernel_client import open_channels, start_kernel, wait_until
+from kernel_client import open_channels, python_kernelspec, start_kernel, wait_until
 
 from jupyter_core_server.auth.identity import Identity
 from jupyter_core_server.hookspecs import hookimpl
@@ -90,12 +89,8 @@ async def test_pooled_python_kernel_takes_the_requests_cwd_env_and_path(jcs_clie
 @pytest.fixture
 def other_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A second Python kernelspec, ``other``, on JUPYTER_PATH."""
-    spec_dir = tmp_path / "jupyter-path" / "kernels" / "other"
-    spec_dir.mkdir(parents=True)
-    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": "Other", "language": "python"}
-    (spec_dir / "kernel.json").write_text(json.dumps(spec))
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter-path"))
-    return "other"
+    return python_kernelspec(tmp_path / "jupyter-path", "other", "Other")
 
 
 @config(pool={"no-such-kernel": 1})

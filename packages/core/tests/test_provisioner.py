@@ -6,14 +6,12 @@ Needs the test distribution ``tests/fixtures/jcs-test-provisioner`` at the repos
 
 from __future__ import annotations
 
-import json
 import os
-import sys
 from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
 import pytest
-from kernel_client import open_channels, start_kernel
+from kernel_client import open_channels, python_kernelspec, start_kernel
 
 from jupyter_core_server.keys import KERNEL_SERVICE
 
@@ -36,18 +34,9 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture
 def provisioned_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A kernelspec that names the test provisioner, on ``JUPYTER_PATH`` before the server starts."""
-    spec_dir = tmp_path / "jupyter-path" / "kernels" / "provisioned"
-    spec_dir.mkdir(parents=True)
-    spec = {
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python (test provisioner)",
-        "language": "python",
-        "metadata": {"kernel_provisioner": {"provisioner_name": PROVISIONER}},
-    }
-    (spec_dir / "kernel.json").write_text(json.dumps(spec))
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter-path"))
     monkeypatch.delenv("JCS_PROVISIONED", raising=False)
-    return "provisioned"
+    return python_kernelspec(tmp_path / "jupyter-path", "provisioned", "Python (test provisioner)", kernel_provisioner={"provisioner_name": PROVISIONER})
 
 
 async def test_kernel_starts_through_an_installed_provisioner(provisioned_spec: str, jcs_server, jcs_client) -> None:
@@ -67,17 +56,9 @@ async def test_kernel_starts_through_an_installed_provisioner(provisioned_spec: 
 @pytest.fixture
 def separate_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A kernelspec served by the remote-shaped ``jcs-separate-provisioner``."""
-    spec_dir = tmp_path / "jupyter-path" / "kernels" / "separate"
-    spec_dir.mkdir(parents=True)
-    spec = {
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python (separate process group)",
-        "language": "python",
-        "metadata": {"kernel_provisioner": {"provisioner_name": "jcs-separate-provisioner"}},
-    }
-    (spec_dir / "kernel.json").write_text(json.dumps(spec))
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter-path"))
-    return "separate"
+    provisioner = {"provisioner_name": "jcs-separate-provisioner"}
+    return python_kernelspec(tmp_path / "jupyter-path", "separate", "Python (separate process group)", kernel_provisioner=provisioner)
 
 
 async def test_a_remote_shaped_provisioner_plugs_in_unchanged(separate_spec: str, jcs_server, jcs_client) -> None:

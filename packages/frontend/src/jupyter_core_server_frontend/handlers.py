@@ -183,20 +183,19 @@ async def get_update(request: web.Request) -> web.Response:
 # -- static files ------------------------------------------------------------------------------
 
 
+async def _app_static(request: web.Request, app: Any, label: str) -> web.StreamResponse:
+    if app is None:
+        raise NotFound(f"{label} is not installed", "not_found")
+    found = await asyncio.to_thread(find_file, [app.static_dir], request.match_info["path"])
+    return file_response(request, found, cache=_service(request).settings.cache_files)
+
+
 async def get_lab_static(request: web.Request) -> web.StreamResponse:
-    service = _service(request)
-    if service.lab is None:
-        raise NotFound("JupyterLab is not installed", "not_found")
-    found = await asyncio.to_thread(find_file, [service.lab.static_dir], request.match_info["path"])
-    return file_response(request, found, cache=service.settings.cache_files)
+    return await _app_static(request, _service(request).lab, "JupyterLab")
 
 
 async def get_notebook_static(request: web.Request) -> web.StreamResponse:
-    service = _service(request)
-    if service.notebook is None:
-        raise NotFound("Notebook 7 is not installed", "not_found")
-    found = await asyncio.to_thread(find_file, [service.notebook.static_dir], request.match_info["path"])
-    return file_response(request, found, cache=service.settings.cache_files)
+    return await _app_static(request, _service(request).notebook, "Notebook 7")
 
 
 async def get_extension_file(request: web.Request) -> web.StreamResponse:
