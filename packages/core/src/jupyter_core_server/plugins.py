@@ -55,6 +55,8 @@ class PluginRecord:
     setup_ms: float | None = None
     requires: tuple[str, ...] = ()
     routes: list[str] = field(default_factory=list)
+    #: How many times one of its event hook implementations raised (the server went on).
+    hook_errors: int = 0
     loader: Callable[[], Any] | None = field(default=None, repr=False)
 
     @property
@@ -79,6 +81,7 @@ class PluginRecord:
             "setup_ms": self.setup_ms,
             "requires": list(self.requires),
             "routes": self.routes,
+            "hook_errors": self.hook_errors,
         }
 
 
@@ -219,11 +222,22 @@ class PluginManager(pluggy.PluginManager):
     # -- calling hooks with attribution ---------------------------------------------------
 
     def notify(self, hook_name: str, **kwargs: Any) -> None:
-        """Call an event hook; a plugin failing in it is logged and never breaks the caller."""
-        try:
-            getattr(self.hook, hook_name)(**kwargs)
-        except Exception:
-            log.exception("A plugin failed while handling %s", hook_name)
+        """Call every implementation of an event hook, each on its own.
+
+        pluggy stops at the first implementation that raises, so the implementations are
+        called one by one here: a failing one is logged with its plugin's name and
+        counted in the plugin's record (``hook_errors``), and the others still run. The
+        plugin is not disabled: one bad event must not take its routes away.
+        """
+        for impl in reversed(getattr(self.hook, hook_name).get_hookimpls()):
+            name = self.get_name(impl.plugin)
+            try:
+                impl.function(*[kwargs[arg] for arg in impl.argnames])
+            except Exception:  # attributed to the plugin; the rest still run
+                log.exception("Plugin %s failed while handling %s", name, hook_name)
+                record = self.records.get(name) if name is not None else None
+                if record is not None:
+                    record.hook_errors += 1
 
     def call_each(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
         """Call every implementation of a hook separately; return ``(plugin, result)`` pairs.
