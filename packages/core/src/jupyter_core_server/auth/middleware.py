@@ -34,6 +34,20 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _UNTRACKED_PATHS = frozenset({"/api/status", "/api/health", "/api/ready"})
 
 
+def _is_websocket_handshake(request: web.Request) -> bool:
+    """Whether ``request`` opens a websocket: a ``GET`` with every handshake header (RFC 6455 4.1).
+
+    Only such a request skips the XSRF check (a browser cannot add a header to a websocket,
+    and the Origin check covers it) and counts as ``execute``; an ``Upgrade`` header on any
+    other request changes nothing.
+    """
+    headers = request.headers
+    if request.method != "GET" or headers.get("Upgrade", "").strip().lower() != "websocket":
+        return False
+    connection = {token.strip().lower() for value in headers.getall("Connection", ()) for token in value.split(",")}
+    return "upgrade" in connection and bool(headers.get("Sec-WebSocket-Key")) and headers.get("Sec-WebSocket-Version", "").strip() == "13"
+
+
 def make_security_middleware(server: CoreServerApp, policy: OriginPolicy) -> Callable[..., Awaitable[web.StreamResponse]]:
     """Build the middleware from the server's settings (read once, not per request)."""
     base = server.base_url.rstrip("/")
@@ -83,7 +97,7 @@ def make_security_middleware(server: CoreServerApp, policy: OriginPolicy) -> Cal
         if info is not None and info.plugin in pm.failed:
             return json_error(503, f"Plugin {info.plugin!r} failed to start; see the server log.", "plugin_failed")
 
-        websocket = request.headers.get("Upgrade", "").lower() == "websocket"
+        websocket = _is_websocket_handshake(request)
         if identity.via == "cookie" and request.method not in _SAFE_METHODS and not websocket:
             expected = request.cookies.get(XSRF_COOKIE, "")
             given = request.headers.get("X-XSRFToken", "")
