@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import html
+import math
 
 from aiohttp import web
 
 from ..auth.middleware import XSRF_COOKIE, set_login_cookies
-from ..errors import BadRequest
+from ..errors import ApiError, BadRequest
 from ..keys import SERVER
 from ..routing import public
 
@@ -58,23 +59,45 @@ async def get_login(request: web.Request) -> web.Response:
 @public
 async def post_login(request: web.Request) -> web.Response:
     server = request.app[SERVER]
+    auth = server.authenticator
+    assert auth is not None
+    # Behind a reverse proxy this is the proxy's address, shared by all its clients.
+    address = request.remote or ""
+    wait = auth.login_throttle.admit(address)
+    if wait:
+        return _throttled(request, wait)
     try:
         form = await request.post()
     except ValueError as exc:  # e.g. multipart/form-data without a boundary
         raise BadRequest(f"Unreadable login form: {exc}", "invalid_form") from None
     secret = str(form.get("password", "") or form.get("token", ""))
-    auth = server.authenticator
-    assert auth is not None
-    if not secret or not (auth.check_token(secret) or auth.check_password(secret)):
+    if not secret or not await auth.check_login(secret):
         return _form(request, "Invalid password or token.", status=401)
+    auth.login_throttle.reset(address)
     redirect = web.HTTPFound(safe_next(server.base_url, str(form.get("next", server.base_url))))
     set_login_cookies(server, redirect)
     raise redirect
 
 
+def _throttled(request: web.Request, wait: float) -> web.Response:
+    """Refuse a login attempt from an address with too many recent failures (429)."""
+    seconds = max(1, math.ceil(wait))
+    message = f"Too many failed login attempts; try again in {seconds} seconds."
+    headers = {"Retry-After": str(seconds)}
+    if "text/html" not in request.headers.get("Accept", ""):
+        raise ApiError(message, "too_many_login_attempts", status=429, headers=headers)
+    response = _form(request, message, status=429)
+    response.headers.update(headers)
+    return response
+
+
 @public
 async def get_logout(request: web.Request) -> web.Response:
     server = request.app[SERVER]
+    assert server.authenticator is not None
+    cookie = request.cookies.get(server.cookie_name)
+    if cookie:
+        server.authenticator.revoke_cookie(cookie)  # a copy of the cookie kept elsewhere stops working too
     redirect = web.HTTPFound(f"{server.base_url}login")
     redirect.del_cookie(server.cookie_name, path=server.base_url)
     redirect.del_cookie(XSRF_COOKIE, path=server.base_url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import os
@@ -11,10 +12,16 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from aiohttp import web
-from traitlets import Bool, Integer, Unicode, default
+from traitlets import Bool, Float, Integer, Unicode, default
 from traitlets.config import LoggingConfigurable
 
+from .logins import LoginSessions, LoginThrottle
+
 __all__ = ["IDENTITY", "Authenticator", "Identity", "hash_password", "identity_of"]
+
+# One argon2 check takes ~0.1 s of CPU and 64 MiB; running one at a time leaves the other
+# cores to the event loop and bounds the memory a flood of logins can take.
+_CONCURRENT_PASSWORD_CHECKS = 1
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,15 @@ def hash_password(password: str) -> str:
     return "argon2:" + PasswordHasher().hash(password)
 
 
+def _same(given: str, expected: str) -> bool:
+    """Compare a secret from a request with the expected one in constant time.
+
+    Encoded first: ``compare_digest`` refuses non-ASCII text, and header values may carry
+    lone surrogates (undecodable bytes).
+    """
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass"))
+
+
 class Authenticator(LoggingConfigurable):
     """Token and password authentication, the default way a request proves who it is."""
 
@@ -78,10 +94,51 @@ class Authenticator(LoggingConfigurable):
 
     cookie_name = Unicode("", help="Name of the login cookie; default derived from the port.").tag(config=True)
 
-    cookie_max_age_days = Integer(30, help="Days a login cookie stays valid.").tag(config=True)
+    cookie_max_age_days = Integer(
+        30,
+        help="""Days a login cookie stays valid, unless its user logs out first.
+
+        Login sessions are kept in the server's memory: a restart ends them all, even
+        with a configured ``cookie_secret``.""",
+    ).tag(config=True)
 
     cookie_secret = Unicode(
-        help="Secret that signs login cookies; a random one per process (cookies end with the process) by default.",
+        help="""Secret that signs login cookies; a random one per process by default.
+
+        A correct signature is not enough: a cookie is valid only while its login session
+        is live in this server process, so setting the secret does not keep logins across
+        restarts, nor share them between replicas.""",
+    ).tag(config=True)
+
+    login_max_sessions = Integer(
+        10000,
+        help="""Most login sessions the server remembers at once; past it, the oldest ends.
+
+        Every form login and every request authenticated by ``?token=`` (a browser
+        opening the start-up URL) starts one, so the cap keeps memory bounded.""",
+    ).tag(config=True)
+
+    login_max_failures = Integer(
+        5,
+        help="""Login attempts one client address may make in ``login_failure_window`` seconds.
+
+        Further attempts get 429 with ``Retry-After`` without the password being
+        checked; a successful login clears the count. The address is the connection's
+        peer, so behind a reverse proxy every client shares the proxy's address and
+        the proxy should do its own limiting. 0 turns the limit off.""",
+    ).tag(config=True)
+
+    login_failure_window = Float(
+        60.0,
+        help="Seconds of the sliding window in which ``login_max_failures`` login attempts are allowed.",
+    ).tag(config=True)
+
+    login_max_tracked_addresses = Integer(
+        10000,
+        help="""Most client addresses whose failed logins are remembered at once.
+
+        Addresses whose last attempt left the window are forgotten first; past the cap,
+        the least recently seen one is.""",
     ).tag(config=True)
 
     secure_cookie = Bool(False, help="Mark cookies Secure even without TLS (behind a TLS proxy).").tag(config=True)
@@ -91,6 +148,13 @@ class Authenticator(LoggingConfigurable):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.token  # noqa: B018 - resolve the token now, so generated_token is known from the start
+        #: The live login sessions; a login cookie is valid only while its session is here.
+        self.login_sessions = LoginSessions(self.login_max_sessions)
+        #: Failed login attempts per client address.
+        self.login_throttle = LoginThrottle(
+            self.login_max_failures, self.login_failure_window, self.login_max_tracked_addresses
+        )
+        self._password_checks = asyncio.Semaphore(_CONCURRENT_PASSWORD_CHECKS)
 
     @default("token")
     def _token_default(self) -> str:
@@ -118,7 +182,7 @@ class Authenticator(LoggingConfigurable):
 
     def check_token(self, candidate: str) -> bool:
         """Compare ``candidate`` with the configured token in constant time."""
-        return bool(self.token) and hmac.compare_digest(candidate.encode(), self.token.encode())
+        return bool(self.token) and _same(candidate, self.token)
 
     def check_password(self, candidate: str) -> bool:
         """Check a password against ``hashed_password`` (argon2)."""
@@ -132,26 +196,64 @@ class Authenticator(LoggingConfigurable):
         except (VerificationError, ValueError):
             return False
 
+    async def check_login(self, secret: str) -> bool:
+        """Check what the login form received: the token, or else the password (in a thread).
+
+        argon2 is deliberately slow, so the password check runs off the event loop, one
+        at a time.
+        """
+        if self.check_token(secret):
+            return True
+        if not self.hashed_password:
+            return False
+        async with self._password_checks:
+            return await asyncio.to_thread(self.check_password, secret)
+
     def identity(self, via: str) -> Identity:
         """Return the identity of the single user this authenticator knows."""
         return Identity(username=self.username, name=self.username, initials=self.username[:1].upper(), via=via)
 
     # -- cookies --------------------------------------------------------------------------
 
-    def _sign(self, issued: str) -> str:
-        return hmac.new(self.cookie_secret.encode(), issued.encode(), hashlib.sha256).hexdigest()
+    def _sign(self, payload: str) -> str:
+        return hmac.new(
+            self.cookie_secret.encode(), payload.encode("utf-8", "surrogatepass"), hashlib.sha256
+        ).hexdigest()
 
     def make_cookie(self) -> str:
-        """Return a signed cookie value that proves a successful login."""
-        issued = str(int(time.time()))
-        return f"{issued}.{self._sign(issued)}"
+        """Start a login session and return the signed cookie value that carries it.
+
+        The value is ``<issued>.<session id>.<signature>``: the issue time and a random
+        session id, signed with ``cookie_secret``.
+        """
+        issued = int(time.time())
+        session_id = self.login_sessions.create(self.cookie_max_age_days * 86400, now=issued)
+        payload = f"{issued}.{session_id}"
+        return f"{payload}.{self._sign(payload)}"
+
+    def _cookie_session(self, value: str) -> str | None:
+        """Return the session id of a correctly signed, unexpired cookie value, else ``None``."""
+        issued, _, rest = value.partition(".")
+        session_id, _, signature = rest.partition(".")
+        # ASCII digits only, and few of them: int() refuses "²" and 5000-digit strings
+        if not (issued.isascii() and issued.isdigit() and len(issued) <= 12) or not session_id:
+            return None
+        if not _same(signature, self._sign(f"{issued}.{session_id}")):
+            return None
+        if time.time() - int(issued) >= self.cookie_max_age_days * 86400:
+            return None
+        return session_id
 
     def check_cookie(self, value: str) -> bool:
-        """Verify a login cookie's signature and age."""
-        issued, _, signature = value.partition(".")
-        if not issued.isdigit() or not hmac.compare_digest(signature, self._sign(issued)):
-            return False
-        return time.time() - int(issued) < self.cookie_max_age_days * 86400
+        """Verify a login cookie: its signature, its age and that its session has not ended."""
+        session_id = self._cookie_session(value)
+        return session_id is not None and self.login_sessions.alive(session_id)
+
+    def revoke_cookie(self, value: str) -> None:
+        """End the login session of a cookie value (logging out); invalid values are ignored."""
+        session_id = self._cookie_session(value)
+        if session_id is not None:
+            self.login_sessions.revoke(session_id)
 
     def from_request(self, request: web.Request, cookie_name: str) -> Identity | None:
         """Authenticate a request by header, ``?token=`` or login cookie."""
