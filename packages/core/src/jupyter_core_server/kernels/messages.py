@@ -4,6 +4,9 @@ A message travels inside the server as ``(channel, parts)``, where ``parts`` are
 ZMQ frames ``[header, parent_header, metadata, content, *buffers]``. The v1 framing
 carries those bytes unchanged; the legacy framing wraps them into one JSON document by
 byte concatenation, so neither direction decodes ``content`` on the way to a client.
+
+JSON from a client nested deeper than :data:`~jupyter_core_server.errors.MAX_JSON_DEPTH`
+is a :class:`ProtocolError` in both framings (the v1 parts are checked, not decoded).
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import json
 import struct
 from itertools import pairwise
 from typing import Any
+
+from ..errors import BadRequest, check_json_depth, loads_json
 
 __all__ = [
     "V1_PROTOCOL",
@@ -58,6 +63,11 @@ def from_v1(data: bytes) -> tuple[str, Parts]:
         raise ProtocolError("v1 frame offsets are out of order or past its end")
     channel = data[offsets[0] : offsets[1]].decode("utf-8", "replace")
     parts = [data[offsets[i] : offsets[i + 1]] for i in range(1, count - 1)]
+    try:
+        for part in parts[:4]:  # header, parent_header, metadata, content; buffers are no JSON
+            check_json_depth(part, "v1 frame part")
+    except BadRequest as exc:
+        raise ProtocolError(exc.message) from None
     return channel, parts
 
 
@@ -129,9 +139,9 @@ def _parts_from_dict(msg: Any, buffers: list[bytes], pack: Any) -> tuple[str, Pa
 def from_legacy_text(text: str, pack: Any) -> tuple[str, Parts]:
     """Decode a legacy JSON text frame; ``pack`` serialises each part as the kernel session does."""
     try:
-        msg = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ProtocolError(f"frame is not valid JSON: {exc}") from None
+        msg = loads_json(text, "frame")
+    except BadRequest as exc:
+        raise ProtocolError(exc.message) from None
     return _parts_from_dict(msg, [], pack)
 
 
@@ -147,7 +157,7 @@ def from_legacy_binary(data: bytes, pack: Any) -> tuple[str, Parts]:
         raise ProtocolError("binary frame offsets are out of order")
     chunks = [data[offsets[i] : offsets[i + 1]] for i in range(count)]
     try:
-        msg = json.loads(chunks[0])
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProtocolError(f"binary frame message is not valid JSON: {exc}") from None
+        msg = loads_json(chunks[0], "binary frame message")
+    except BadRequest as exc:
+        raise ProtocolError(exc.message) from None
     return _parts_from_dict(msg, chunks[1:], pack)

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import uuid
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from ..errors import ApiError
 from ..keys import KERNEL_SERVICE, WEBSOCKETS
@@ -60,6 +60,10 @@ async def channels(request: web.Request) -> web.WebSocketResponse:
                 log.warning("Bad frame from session %s on kernel %s: %s", session_id, kernel_id, exc)
                 continue
             await bridge.send(connection, channel, parts)
+    except Exception:
+        # Past the upgrade no HTTP error can be sent: end the websocket as a websocket.
+        log.exception("Websocket of session %s on kernel %s failed", session_id, kernel_id)
+        await ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"Internal server error")
     finally:
         bridge.detach(connection)
         connection.finish()
