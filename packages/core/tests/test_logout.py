@@ -150,11 +150,14 @@ def test_sessions_expire_and_are_dropped() -> None:
     assert len(sessions) == 1 and not sessions.alive(new, now=1020)
 
 
-def test_sessions_beyond_the_capacity_evict_the_oldest() -> None:
+def test_sessions_beyond_the_capacity_end_the_least_recently_used() -> None:
     sessions = LoginSessions(capacity=2)
     ids = [sessions.create(lifetime=100, now=1000 + i) for i in range(3)]
     assert len(sessions) == 2
     assert [sessions.alive(sid, now=1010) for sid in ids] == [False, True, True]
+    assert sessions.alive(ids[1], now=1011)  # in use: now the third is the least recently used
+    ids.append(sessions.create(lifetime=100, now=1012))
+    assert [sessions.alive(sid, now=1013) for sid in ids] == [False, True, False, True]
     sessions.revoke(ids[1])
     sessions.revoke(ids[1])  # twice is fine
-    assert [sessions.alive(sid, now=1010) for sid in ids] == [False, False, True]
+    assert [sessions.alive(sid, now=1014) for sid in ids] == [False, False, False, True]

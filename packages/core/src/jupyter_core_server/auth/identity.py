@@ -112,7 +112,7 @@ class Authenticator(LoggingConfigurable):
 
     login_max_sessions = Integer(
         10000,
-        help="""Most login sessions the server remembers at once; past it, the oldest ends.
+        help="""Most login sessions the server remembers at once; past it, the one unused for longest ends.
 
         Every form login and every request authenticated by ``?token=`` (a browser
         opening the start-up URL) starts one, so the cap keeps memory bounded.""",

@@ -16,8 +16,10 @@ __all__ = ["LoginSessions", "LoginThrottle"]
 class LoginSessions:
     """The session ids of the login cookies that are still valid.
 
-    A login creates one; logging out revokes it. Ids are kept in creation order, which
-    for a fixed lifetime is also expiry order, so expired ones are dropped from the front.
+    A login creates one; logging out revokes it. Ids are kept in order of last use, so
+    that at capacity the session nobody has used for longest ends: a browser in use
+    keeps its login while one-off ``?token=`` requests fill the store. Expired ids are
+    dropped when looked up and from the least recently used end.
     """
 
     def __init__(self, capacity: int) -> None:
@@ -30,8 +32,8 @@ class LoginSessions:
     def create(self, lifetime: float, now: float | None = None) -> str:
         """Start a session valid for ``lifetime`` seconds and return its id.
 
-        At capacity the oldest session ends: only someone who could log in can create
-        sessions, and the newest login is the one a person is waiting for.
+        At capacity the least recently used session ends: only someone who could log
+        in can create sessions, and the newest login is the one a person is waiting for.
         """
         now = time.time() if now is None else now
         self._drop_expired(now)
@@ -49,6 +51,7 @@ class LoginSessions:
         if expires <= (time.time() if now is None else now):
             del self._expires[session_id]
             return False
+        self._expires.move_to_end(session_id)
         return True
 
     def revoke(self, session_id: str) -> None:
