@@ -132,6 +132,15 @@ async def test_malformed_frames_are_ignored(term: TermClient) -> None:
     assert (await term.run("echo st''ill")).strip() == "still"
 
 
+@pytest.mark.parametrize("depth", [1000, 100_000])
+async def test_deeply_nested_frames_are_ignored(term: TermClient, depth: int) -> None:
+    await term.ws.send_str("[" * depth + "]" * depth)
+    await term.ws.send_str('["stdin", ' + "[" * depth + "]" * depth + "]")
+    await term.ws.send_str('["set_size", ' + '{"a":' * depth + "1" + "}" * depth + ", 80]")
+    assert (await term.run("echo st''ill")).strip() == "still"
+    assert not term.ws.closed
+
+
 async def test_large_paste_is_delivered_in_full(term: TermClient) -> None:
     # far more than the pty's input buffer: the server must wait for the program, not drop input
     await term.stdin("echo re''ady; wc -c\r")

@@ -107,6 +107,21 @@ async def test_cwd_outside_the_root_is_refused(jcs_server: ServerHandle, jcs_cli
     assert await terminal_names(jcs_client) == []
 
 
+@pytest.mark.parametrize("cwd", ["~nosuchuser", "~nosuchuser/work", "loop", "loop/below", "work\x00x"])
+async def test_unusable_cwd_is_refused(jcs_server: ServerHandle, jcs_client: ServerClient, cwd: str) -> None:
+    root = Path(jcs_server.app.root_dir)
+    (root / "work").mkdir()
+    (root / "loop").symlink_to(root / "loop_back")  # loop -> loop_back -> loop
+    (root / "loop_back").symlink_to(root / "loop")
+    async with jcs_client.post("api/terminals", json={"cwd": cwd}) as response:
+        assert response.status == 400, await response.text()
+        assert response.content_type == "application/json"
+        body = await response.json()
+    assert body["reason"] == "invalid_cwd"
+    assert "Traceback" not in body["message"]
+    assert await terminal_names(jcs_client) == []
+
+
 async def test_environment(jcs_server: ServerHandle, jcs_client: ServerClient) -> None:
     name = await new_terminal(jcs_client)
     async with open_terminal(jcs_client, name) as term:

@@ -32,10 +32,13 @@ class CwdOutsideRoot(BadRequest):
 
 
 class InvalidCwd(BadRequest):
-    """The requested working directory cannot be a path at all, e.g. it holds a NUL byte (400)."""
+    """The requested working directory cannot be a directory at all (400).
 
-    def __init__(self, cwd: str) -> None:
-        super().__init__(f"Invalid working directory {cwd!r}", "invalid_cwd")
+    It holds a NUL byte, names an unknown user's home or runs into a symbolic link loop.
+    """
+
+    def __init__(self, cwd: str, why: str = "") -> None:
+        super().__init__(f"Invalid working directory {cwd!r}" + (f": {why}" if why else ""), "invalid_cwd")
 
 
 class TerminalsUnavailable(ApiError):

@@ -139,14 +139,23 @@ class Terminals:
         root, as jupyter_server does.
 
         :raises CwdOutsideRoot: when the path is outside the root.
-        :raises InvalidCwd: when the path holds a NUL byte.
+        :raises InvalidCwd: when the path holds a NUL byte, names the home of an unknown
+            user (``~nosuchuser``) or runs into a loop of symbolic links.
         """
         if not cwd or not cwd.strip():
             return self.root_dir
         if "\x00" in cwd:  # no file system path holds one; the OS would raise ValueError
             raise InvalidCwd(cwd)
-        requested = Path(cwd.strip()).expanduser()
-        path = (requested if requested.is_absolute() else self.root_dir / requested).resolve()
+        try:
+            requested = Path(cwd.strip()).expanduser()
+        except RuntimeError:  # "~nosuchuser": pathlib cannot tell that user's home
+            raise InvalidCwd(cwd, "no such user") from None
+        try:
+            path = (requested if requested.is_absolute() else self.root_dir / requested).resolve()
+        except (RuntimeError, OSError):  # a symlink loop, before Python 3.13
+            raise InvalidCwd(cwd, "a loop of symbolic links") from None
+        if path.is_symlink():  # what resolve() leaves of a loop when it does not raise (Python 3.13)
+            raise InvalidCwd(cwd, "a loop of symbolic links")
         if path != self.root_dir and self.root_dir not in path.parents:
             raise CwdOutsideRoot(cwd)
         if not path.is_dir():

@@ -17,7 +17,8 @@ import json
 import logging
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
+from jupyter_core_server.errors import BadRequest, loads_json
 from jupyter_core_server.keys import WEBSOCKETS
 
 from .handlers import terminals_of
@@ -49,6 +50,10 @@ async def terminal_websocket(request: web.Request) -> web.WebSocketResponse:
                 await _input_drained(request, terminal)
     except ConnectionResetError:
         log.debug("Terminal %s: a client went away while its input was waiting", terminal.name)
+    except Exception:
+        # Past the upgrade no HTTP error can be sent: end the websocket as a websocket.
+        log.exception("Terminal %s: websocket failed", terminal.name)
+        await ws.close(code=WSCloseCode.INTERNAL_ERROR, message=b"Internal server error")
     finally:
         terminal.unsubscribe(subscriber)
         if not writer.done():
@@ -75,9 +80,9 @@ def _handle(terminal: Terminal, subscriber: Subscriber, data: str) -> bool:
     :returns: ``False`` when input is piling up and the client should wait.
     """
     try:
-        command: Any = json.loads(data)
-    except json.JSONDecodeError:
-        log.debug("Terminal %s: ignoring a frame that is not JSON", terminal.name)
+        command: Any = loads_json(data, "frame")
+    except BadRequest as exc:  # not JSON, or nested deeper than MAX_JSON_DEPTH
+        log.debug("Terminal %s: ignoring a frame: %s", terminal.name, exc.message)
         return True
     if not isinstance(command, list) or not command or not isinstance(command[0], str):
         log.debug("Terminal %s: ignoring a frame that is not a message array", terminal.name)
