@@ -79,6 +79,15 @@ async def test_bad_bodies_are_400(jcs_client, body: str) -> None:
         assert "message" in await response.json()
 
 
+@pytest.mark.parametrize("path", ["a\x00b.ipynb", "\x00", "work/\x00/x.ipynb"])
+async def test_nul_in_path_is_400(jcs_client, path: str) -> None:
+    async with jcs_client.post("api/kernels", json={"name": "python3", "path": path}) as response:
+        assert response.status == 400, await response.text()
+        assert (await response.json())["reason"] == "invalid_path"
+    async with jcs_client.get("api/kernels") as response:
+        assert await response.json() == []
+
+
 @pytest.mark.parametrize("jcs_config", [{"KernelService": {"allowed_env": ["JCS_ALLOWED"]}}], indirect=True)
 async def test_env_allow_list(jcs_client, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("JCS_ALLOWED", raising=False)

@@ -81,6 +81,23 @@ async def test_bad_create_requests_are_400(jcs_client, body: str, reason: str) -
     assert await kernel_ids(jcs_client) == set()
 
 
+@pytest.mark.parametrize("field", ["path", "name", "type"])
+async def test_nul_in_a_field_is_400(jcs_client, field: str) -> None:
+    status, body = await create(jcs_client, {**NOTEBOOK, field: "a\x00b.ipynb"})
+    assert status == 400, body
+    assert body["reason"] == ("invalid_path" if field == "path" else "invalid_body")
+    assert await kernel_ids(jcs_client) == set()
+
+    _, model = await create(jcs_client, NOTEBOOK)
+    for changes in ({field: "x\x00.ipynb"}, {field: "\x00", "kernel": {"name": "python3"}}):
+        async with jcs_client.patch(f"api/sessions/{model['id']}", json=changes) as response:
+            assert response.status == 400, await response.text()
+    async with jcs_client.get(f"api/sessions/{model['id']}") as response:
+        current = await response.json()
+    assert (current["path"], current["name"], current["type"]) == (NOTEBOOK["path"], NOTEBOOK["name"], NOTEBOOK["type"])
+    assert await kernel_ids(jcs_client) == {model["kernel"]["id"]}
+
+
 @pytest.mark.parametrize("method", ["GET", "PATCH", "DELETE"])
 async def test_unknown_session_is_404(jcs_client, method: str) -> None:
     kwargs = {"json": {"name": "x"}} if method == "PATCH" else {}

@@ -241,6 +241,8 @@ class KernelService(LoggingConfigurable):
         self, name: str | None, *, path: str | None = None, kernel_id: str | None = None, env: Any = None, owner: str = ""
     ) -> str:
         """Start a kernel (or take a pooled one) for ``owner`` and return its id."""
+        if path is not None and "\x00" in path:  # no file has such a name; the OS would raise ValueError
+            raise BadRequest(f"path {path!r} holds a NUL character", "invalid_path")
         name = self.kernel_name(name)
         if kernel_id is not None:
             try:

@@ -31,6 +31,19 @@ class SessionModel(TypedDict, total=False):
     notebook: dict[str, str]
 
 
+def _check_fields(fields: dict[str, Any]) -> None:
+    """Refuse a ``path``, ``name`` or ``type`` that is not a string or holds a NUL character (400).
+
+    A session's path names a document and becomes its kernel's working directory and
+    ``JPY_SESSION_NAME``: no file name holds a NUL, and the OS refuses one in both.
+    """
+    for key, value in fields.items():
+        if not isinstance(value, str):
+            raise BadRequest(f"{key} must be a string", "invalid_body")
+        if "\x00" in value:
+            raise BadRequest(f"{key} {value!r} holds a NUL character", "invalid_path" if key == "path" else "invalid_body")
+
+
 class NoSuchSession(NotFound):
     def __init__(self, session_id: str) -> None:
         super().__init__(f"No session with ID {session_id}", "no_such_session")
@@ -123,6 +136,7 @@ class SessionManager(LoggingConfigurable):
 
     async def create(self, path: str, name: str, type_: str, kernel: Any, owner: str = "") -> tuple[SessionModel, bool]:
         """Create a session, or return the one that has ``path`` already; say which."""
+        _check_fields({"path": path, "name": name, "type": type_})
         existing = [row for row in self._prune() if row["path"] == path]
         if existing:
             return self.model(existing[0]), False
@@ -137,9 +151,7 @@ class SessionManager(LoggingConfigurable):
         """Change path, name or type, or swap the kernel (the old one is shut down)."""
         row = self._row(session_id)
         fields: dict[str, Any] = {key: changes[key] for key in ("path", "name", "type") if key in changes}
-        for key, value in fields.items():
-            if not isinstance(value, str):
-                raise BadRequest(f"{key} must be a string", "invalid_body")
+        _check_fields(fields)
         old_kernel = row["kernel_id"]
         if "kernel" in changes:
             path, name = str(fields.get("path", row["path"])), str(fields.get("name", row["name"]))
