@@ -72,6 +72,11 @@ async def test_deep_bodies_are_400_on_core_routes(jcs_client, body: bytes) -> No
         assert [k["id"] for k in await response.json()] == [kernel_id]
 
 
+async def test_deep_permissions_query_is_400(jcs_client) -> None:
+    async with jcs_client.get("api/me", params={"permissions": deep_array(1000).decode()}) as response:
+        await assert_too_deep(response)
+
+
 @pytest.mark.usefixtures("echo")
 async def test_depth_limit_is_exact_and_strings_do_not_count(jcs_client) -> None:
     limit = errors.MAX_JSON_DEPTH

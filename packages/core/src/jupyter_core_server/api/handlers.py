@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import json
 from datetime import datetime, timezone
 from typing import Any
 
@@ -11,7 +10,7 @@ from aiohttp import web
 
 from .._version import __version__
 from ..auth.identity import identity_of
-from ..errors import BadRequest
+from ..errors import BadRequest, loads_json
 from ..keys import DEFAULT_URL, KERNEL_SERVICE, PLUGIN_MANAGER, SERVER, STATE
 from ..routing import auth_resource, public
 
@@ -72,9 +71,11 @@ async def get_me(request: web.Request) -> web.Response:
     raw = request.query.get("permissions")
     if raw:
         try:
-            wanted = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise BadRequest(f"permissions is not valid JSON: {exc}", "invalid_permissions") from None
+            wanted = loads_json(raw, "permissions")
+        except BadRequest as exc:
+            if exc.reason == "json_too_deep":
+                raise
+            raise BadRequest(exc.message, "invalid_permissions") from None
         if not isinstance(wanted, dict) or not all(isinstance(v, list) for v in wanted.values()):
             raise BadRequest("permissions must map resource names to lists of actions", "invalid_permissions")
     authorize = request.app[PLUGIN_MANAGER].hook.authorize
