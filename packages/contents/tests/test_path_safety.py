@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -57,7 +58,7 @@ async def test_reads_outside_the_root_are_refused(jcs_client, outside, probe: st
         status, body = await raw(jcs_client, "GET", prefix + probe)
         assert status == 404, (prefix, probe, status)
         assert SECRET.encode() not in body
-        assert json.loads(body)["reason"] in ("outside_root", "not_found")
+        assert json.loads(body)["reason"] == "not_found"  # never "outside_root": see below
 
 
 async def test_absolute_paths_stay_inside_the_root(jcs_client, outside, tmp_path: Path) -> None:
@@ -146,6 +147,38 @@ class TestAllowHidden:
         assert ".env" in {entry["name"] for entry in listing["content"]}
         status, _ = await call(jcs_client, "PUT", "api/contents/.env", json=text_model("A=2"))
         assert status == 200 and (root / ".env").read_text() == "A=2"
+
+
+async def test_links_out_answer_exactly_like_missing_paths(jcs_client, outside, caplog) -> None:
+    """A client cannot tell a link leaving the root from a name that does not exist; the log can."""
+    caplog.set_level(logging.INFO, "jupyter_core_server.contents")
+    for link, missing in (("link-out.txt", "missing.txt"), ("dir-out", "no-dir"), ("dir-out/secret.txt", "no-dir/secret.txt")):
+        for route in ("api/contents/{}", "api/contents/{}?content=0", "api/contents/{}/checkpoints", "files/{}"):
+            status, body = await raw(jcs_client, "GET", route.format(link))
+            expected_status, expected = await raw(jcs_client, "GET", route.format(missing))
+            assert (status, body.replace(link.encode(), missing.encode())) == (expected_status, expected), route.format(link)
+            assert json.loads(body)["reason"] == "not_found"
+        status, body = await raw(jcs_client, "PUT", f"api/contents/{link}", json=text_model("evil"))
+        assert status == 404 and json.loads(body)["reason"] == "not_found", link
+    status, body = await raw(jcs_client, "GET", "api/contents/../secret.txt")
+    assert status == 404 and json.loads(body)["reason"] == "not_found"
+    refusals = [r.getMessage() for r in caplog.records if "outside the contents root" in r.getMessage()]
+    assert any("link-out.txt" in message for message in refusals), refusals
+    assert any("dir-out/secret.txt" in message for message in refusals), refusals
+
+
+async def test_overlong_names_are_a_400(jcs_client, root: Path) -> None:
+    name = "x" * 300  # longer than any file system allows for one name
+    for method, path, body in (
+        ("GET", f"api/contents/{name}", None),
+        ("PUT", f"api/contents/{name}", text_model("x")),
+        ("PATCH", f"api/contents/{name}", {"path": "y"}),
+        ("DELETE", f"api/contents/{name}", None),
+        ("GET", f"api/contents/{name}/checkpoints", None),
+        ("GET", f"files/{name}", None),
+    ):
+        status, error = await call(jcs_client, method, path, json=body)
+        assert status == 400 and error["reason"] == "name_too_long", (method, status, error)
 
 
 async def test_refusals_do_not_log_paths_outside_the_root(jcs_client, outside, caplog) -> None:

@@ -11,6 +11,7 @@ from jupyter_core_server import ApiError, BadRequest, Forbidden, NotFound
 
 __all__ = [
     "BadModel",
+    "CheckpointRefused",
     "Conflict",
     "FileChanged",
     "HiddenPath",
@@ -29,10 +30,14 @@ class NoSuchPath(NotFound):
 
 
 class PathOutsideRoot(NotFound):
-    """An API path that resolves outside the contents root (404, so nothing is revealed)."""
+    """An API path that leaves the contents root (``..``, or a link once resolved): 404.
+
+    The answer is word for word that of a missing path (reason ``not_found``), so that a
+    client cannot probe for links leading out of the root; the server log says why.
+    """
 
     def __init__(self, path: str) -> None:
-        super().__init__(f"No such file or directory: {path!r}", "outside_root")
+        super().__init__(f"No such file or directory: {path!r}", "not_found")
 
 
 class HiddenPath(NotFound):
@@ -89,3 +94,14 @@ class NoSuchCheckpoint(NotFound):
 
     def __init__(self, path: str, checkpoint_id: str) -> None:
         super().__init__(f"No checkpoint {checkpoint_id!r} for {path!r}", "no_such_checkpoint")
+
+
+class CheckpointRefused(Forbidden):
+    """A checkpoint folder, or a checkpoint in it, is a link leaving the root or looping (403)."""
+
+    def __init__(self, path: str, folder: str) -> None:
+        super().__init__(
+            f"Checkpoints of {path!r} are refused: the checkpoint folder {folder!r}, or the checkpoint in it,"
+            " is a symbolic link that leaves the contents root or loops",
+            "checkpoint_refused",
+        )

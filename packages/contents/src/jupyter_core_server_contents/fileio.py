@@ -6,7 +6,12 @@ Containment: an API path is split on ``/``; ``..``, NUL bytes, drive letters and
 backslashes (on Windows) are refused outright, then the joined path is resolved with
 :func:`os.path.realpath` and must lie under the resolved root according to
 :func:`os.path.commonpath` (never a string prefix test, which lets ``/srv/root-sibling``
-pass for ``/srv/root``).
+pass for ``/srv/root``). A path whose links loop is refused as missing.
+
+Both refusals answer exactly as a missing path would, so a client cannot tell a link
+leaving the root (or looping) from a name that does not exist; the log says which.
+Checkpoints go through :class:`~.folders.Folder` (directories opened beneath the root,
+never through a link), so that what was checked is what is written.
 
 Atomic save: the new bytes go to a temporary file in the target's directory, are
 flushed and ``fsync``-ed, take the old file's permissions, and are renamed over the
@@ -20,6 +25,7 @@ import contextlib
 import errno
 import fnmatch
 import functools
+import logging
 import mimetypes
 import os
 import re
@@ -40,15 +46,20 @@ __all__ = [
     "Root",
     "WriteAccess",
     "atomic_write",
+    "complete_and_replace",
     "copy_file",
     "created_ns",
+    "fsync_directory",
     "isotime",
     "mimetype",
     "read_chunks",
     "upload_finish",
     "upload_part",
     "upload_path",
+    "write_in_place",
 ]
+
+log = logging.getLogger("jupyter_core_server.contents")
 
 COPY_CHUNK = 1024 * 1024
 _WINDOWS = sys.platform == "win32"
@@ -205,16 +216,31 @@ class Root:
         except ValueError:  # different drives on Windows
             return False
 
-    def locate(self, api_path: str) -> Located:
+    def locate(self, api_path: str, *, quiet: bool = False) -> Located:
         """Resolve an API path; the file need not exist.
 
+        A refusal is logged (the API path only) unless ``quiet``, for callers that log
+        their own way.
+
         :raises PathOutsideRoot: when the path, once links are resolved, leaves the root.
+        :raises NoSuchPath: when resolving the path meets links in a loop.
         """
-        clean = self.normalize(api_path)
+        try:
+            clean = self.normalize(api_path)
+        except PathOutsideRoot:
+            if not quiet:
+                log.info("Refusing %r: not a path inside the contents root", api_path)
+            raise
         os_path = os.path.join(self.path, *clean.split("/")) if clean else self.path
         real_path = os.path.realpath(os_path)
         if not self.contains(real_path):
+            if not quiet:
+                log.info("Refusing %r: it resolves outside the contents root", clean)
             raise PathOutsideRoot(clean)
+        if _loops(real_path):
+            if not quiet:
+                log.info("Refusing %r: its symbolic links loop", clean)
+            raise NoSuchPath(clean)
         return Located(clean, os_path, real_path)
 
     def api_path(self, real_path: str) -> str:
@@ -284,18 +310,22 @@ def read_chunks(path: str, size: int = COPY_CHUNK) -> Iterator[bytes]:
             yield block
 
 
-def _fsync_directory(directory: str) -> None:
-    # Makes the rename itself durable; not possible (nor needed) on Windows.
+def fsync_directory(directory: str | int) -> None:
+    """Make a rename in a directory (a path or an open descriptor) durable.
+
+    Not possible (nor needed) on Windows; some file systems refuse it, which is ignored.
+    """
     if _WINDOWS:
         return
-    fd = os.open(directory, os.O_RDONLY | _O_CLOEXEC)
+    fd = directory if isinstance(directory, int) else os.open(directory, os.O_RDONLY | _O_CLOEXEC)
     try:
         os.fsync(fd)
-    except OSError as exc:  # some file systems refuse fsync on directories
+    except OSError as exc:
         if exc.errno not in (errno.EINVAL, errno.EBADF, errno.ENOTSUP):
             raise
     finally:
-        os.close(fd)
+        if fd is not directory:
+            os.close(fd)
 
 
 def _keep_owner_and_mode(fd: int, old: os.stat_result | None) -> None:
@@ -335,25 +365,25 @@ def atomic_write(real_path: str, chunks: Iterable[bytes | memoryview], *, atomic
     if old is not None and not os.access(real_path, os.W_OK):
         raise PermissionError(errno.EACCES, "file is not writable")
     if not atomic:
-        return _write_in_place(real_path, chunks)
+        return write_in_place(real_path, chunks)
     temp = _temp_name(real_path, f"{secrets.token_hex(4)}.tmp")
     try:
         # 0o666 lets the umask decide a new file's mode; an existing file's is copied below
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY | _O_CLOEXEC, 0o666 if old is None else 0o600)
     except PermissionError:
         if old is not None:
-            return _write_in_place(real_path, chunks)
+            return write_in_place(real_path, chunks)
         raise
-    return _complete_and_replace(fd, temp, real_path, chunks, old)
+    return complete_and_replace(fd, temp, real_path, chunks, old)
 
 
-def _complete_and_replace(
-    fd: int, temp: str, real_path: str, chunks: Iterable[bytes | memoryview], old: os.stat_result | None
+def complete_and_replace(
+    fd: int, temp: str, real_path: str, chunks: Iterable[bytes | memoryview], old: os.stat_result | None, dir_fd: int | None = None
 ) -> os.stat_result:
     """Write ``chunks`` to the open ``temp``, make it durable and move it over ``real_path``.
 
     ``temp`` takes the old file's owner and mode; on any failure it is removed and the
-    target is left as it was.
+    target is left as it was. With ``dir_fd``, both names are relative to that directory.
     """
     try:
         try:
@@ -364,17 +394,18 @@ def _complete_and_replace(
             result = os.fstat(fd)
         finally:
             os.close(fd)
-        os.replace(temp, real_path)
+        os.replace(temp, real_path, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
     except BaseException:
         with contextlib.suppress(OSError):
-            os.unlink(temp)
+            os.unlink(temp, dir_fd=dir_fd)
         raise
-    _fsync_directory(os.path.dirname(real_path))
+    fsync_directory(os.path.dirname(real_path) if dir_fd is None else dir_fd)
     return result
 
 
-def _write_in_place(real_path: str, chunks: Iterable[bytes | memoryview]) -> os.stat_result:
-    fd = os.open(real_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_BINARY | _O_CLOEXEC, 0o666)
+def write_in_place(real_path: str, chunks: Iterable[bytes | memoryview], dir_fd: int | None = None, flags: int = 0) -> os.stat_result:
+    """Overwrite a file with the given bytes (not atomic: a crash can leave it truncated)."""
+    fd = os.open(real_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_BINARY | _O_CLOEXEC | flags, 0o666, dir_fd=dir_fd)
     try:
         for chunk in chunks:
             _write_all(fd, chunk)
@@ -418,7 +449,7 @@ def upload_finish(real_path: str, data: bytes) -> os.stat_result:
         fd = os.open(part, os.O_WRONLY | os.O_APPEND | _O_BINARY | _O_CLOEXEC)
     except FileNotFoundError:
         return atomic_write(real_path, [data])
-    return _complete_and_replace(fd, part, real_path, [data], old)
+    return complete_and_replace(fd, part, real_path, [data], old)
 
 
 def copy_file(source: str, target: str, *, atomic: bool = True) -> os.stat_result:
@@ -444,8 +475,17 @@ def tree_size(path: str, limit: int) -> int:
 
 
 def not_found_on(exc: OSError) -> bool:
-    """Whether an ``OSError`` means the path does not exist."""
-    return exc.errno in (errno.ENOENT, errno.ENOTDIR)
+    """Whether an ``OSError`` means the path does not exist (a link loop counts as missing)."""
+    return exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP)
+
+
+def _loops(real_path: str) -> bool:
+    # realpath() gives up quietly on a loop and leaves the looping link in its result;
+    # anything it resolved has no link left in it.
+    try:
+        return stat.S_ISLNK(os.lstat(real_path).st_mode)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
 
 
 def require(located: Located) -> os.stat_result:
@@ -456,3 +496,4 @@ def require(located: Located) -> os.stat_result:
         if not_found_on(exc):
             raise NoSuchPath(located.api_path) from None
         raise
+

@@ -33,6 +33,7 @@ from jupyter_core_server.keys import SERVER
 from .errors import HiddenPath, NoSuchPath
 from .fileio import Located, require
 from .keys import CONTENTS
+from .models import os_errors
 
 __all__ = ["routes"]
 
@@ -109,7 +110,8 @@ def check_same_site(request: web.Request) -> None:
 def _locate(request: web.Request, path: str) -> Located:
     service = request.app[CONTENTS]
     located = service.root.locate(path)
-    st = require(located)
+    with os_errors(located.api_path):
+        st = require(located)
     if service.root.is_hidden(located, st):
         log.info("Refusing to serve hidden file %s", located.api_path)
         raise HiddenPath(located.api_path)

@@ -17,6 +17,7 @@ import re
 import shutil
 import stat
 import threading
+from collections.abc import Awaitable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,7 @@ from jupyter_core_server import ApiError
 from . import notebooks
 from .checkpoints import CheckpointModel, Checkpoints, load_checkpoints
 from .config import ContentsManager
-from .errors import BadModel, Conflict, HiddenPath, HiddenWrite, NoSuchPath, NotWritable
+from .errors import BadModel, CheckpointRefused, Conflict, HiddenPath, HiddenWrite, NoSuchPath, NotWritable
 from .fileio import (
     Located,
     Root,
@@ -241,9 +242,26 @@ class ContentsService:
         return saved, created
 
     async def _first_checkpoint(self, model: Model) -> None:
-        # one checkpoint always exists for a notebook, as in jupyter_server
-        if model["type"] == "notebook" and not await self.checkpoints.list_checkpoints(model["path"]):
-            await self.checkpoints.create_checkpoint(model["path"])
+        # One checkpoint always exists for a notebook, as in jupyter_server. The file is
+        # saved already: a checkpoint that cannot be made is logged, and the save stands.
+        if model["type"] != "notebook":
+            return
+        try:
+            if not await self.checkpoints.list_checkpoints(model["path"]):
+                await self.checkpoints.create_checkpoint(model["path"])
+        except CheckpointRefused:
+            log.debug("Saved %r without its first checkpoint (refused)", model["path"])
+        except (ApiError, OSError) as exc:
+            log.warning("Saved %r without its first checkpoint: %s", model["path"], exc)
+
+    async def _follow(self, change: Awaitable[None], what: str) -> None:
+        """Move or delete checkpoints after the file itself was: a failure is logged, not raised."""
+        try:
+            await change
+        except CheckpointRefused:
+            log.debug("Left the checkpoints of %r alone (refused)", what)
+        except (ApiError, OSError) as exc:
+            log.warning("Could not update the checkpoints of %r: %s", what, exc)
 
     def _save(self, path: str, model: Model, precondition: Precondition) -> tuple[Model, bool]:
         located = self.root.locate(path)
@@ -407,7 +425,7 @@ class ContentsService:
         """Rename or move a file or directory (and its checkpoints); 409 if the target exists."""
         model, moved = await asyncio.to_thread(self._rename, old_path, new_path)
         if moved:
-            await self.checkpoints.rename_all_checkpoints(old_path, model["path"])
+            await self._follow(self.checkpoints.rename_all_checkpoints(old_path, model["path"]), old_path)
         return model
 
     def _rename(self, old_path: str, new_path: str) -> tuple[Model, bool]:
@@ -431,7 +449,7 @@ class ContentsService:
     async def delete(self, path: str) -> None:
         """Delete a file or directory (to the trash when configured) and its checkpoints."""
         located = await asyncio.to_thread(self._delete, path)
-        await self.checkpoints.delete_all_checkpoints(located.api_path)
+        await self._follow(self.checkpoints.delete_all_checkpoints(located.api_path), located.api_path)
 
     def _delete(self, path: str) -> Located:
         located = self.root.locate(path)
@@ -453,7 +471,7 @@ class ContentsService:
                     raise BadModel(f"Could not send {located.api_path!r} to the trash: {exc}", "trash_failed") from None
                 return located
             if is_dir:
-                checkpoint_dir = getattr(self.checkpoints, "checkpoint_dir", None)
+                checkpoint_dir = str(getattr(self.checkpoints, "checkpoint_dir", "")).partition("/")[0]
                 if not self.settings.always_delete_dir and set(os.listdir(located.os_path)) - {checkpoint_dir}:
                     raise BadModel(f"Directory {located.api_path!r} is not empty", "not_empty")
                 shutil.rmtree(located.os_path)
@@ -483,12 +501,18 @@ class ContentsService:
         log.warning("Trusting notebook %s", located.api_path)
 
     async def checked(self, path: str, *, write: bool) -> str:
-        """Check that a path may be used for checkpoints; return its canonical API path."""
+        """Check that a path may be used for checkpoints; return its canonical API path.
+
+        The path must exist: a checkpoint route on a missing path (or one leaving the
+        root, which answers the same) is 404.
+        """
         return await asyncio.to_thread(self._checked, path, write)
 
     def _checked(self, path: str, write: bool) -> str:
         located = self.root.locate(path)
-        if self.root.is_hidden(located):
+        with os_errors(located.api_path):
+            st = require(located)
+        if self.root.is_hidden(located, st):
             raise HiddenWrite(located.api_path) if write else HiddenPath(located.api_path)
         return located.api_path
 

@@ -101,6 +101,8 @@ def os_errors(api_path: str) -> Iterator[None]:
             raise NoSuchPath(api_path) from None
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             raise ApiError(f"No space left to save {api_path!r}", "no_space", status=507) from None
+        if exc.errno == errno.ENAMETOOLONG:
+            raise BadModel(f"Name too long for the file system: {api_path!r}", "name_too_long") from None
         if exc.errno in (errno.EISDIR, errno.EINVAL, errno.ENOTEMPTY, errno.EEXIST):
             raise BadModel(f"Cannot do that with {api_path!r}: {exc.strerror}", "invalid_operation") from None
         log.error("File system error on %s: %s", api_path, exc.strerror)
