@@ -45,6 +45,46 @@ async def test_unknown_channels_and_odd_headers_are_dropped(jcs_client: ServerCl
         assert await run_code(ws, "print('after')") == "after\n"
 
 
+def nested(depth: int) -> str:
+    """A JSON array ``depth`` levels deep: more than Python's recursive decoder takes when large."""
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("depth", [1_000, 100_000])
+async def test_deeply_nested_kernel_frames_are_dropped(jcs_client: ServerClient, depth: int) -> None:
+    kernel_id = await start_kernel(jcs_client)
+    async with jcs_client.ws_connect(f"api/kernels/{kernel_id}/channels") as ws:
+        hostile = [
+            nested(depth),
+            '{"header": ' + nested(depth) + ', "channel": "shell"}',
+            json.dumps(execute("print('deep')"))[:-1] + ', "metadata": {"x": ' + nested(depth) + "}}",
+        ]
+        for frame in hostile:
+            await ws.send_str(frame)
+            assert not ws.closed
+            # The connection stays up and the kernel answers the next request on it.
+            probe = message("kernel_info_request", {})
+            await ws.send_str(json.dumps(probe))
+            reply, _ = await reply_to(ws, probe["header"]["msg_id"])
+            assert reply["header"]["msg_type"] == "kernel_info_reply"
+        assert await run_code(ws, "print('after')") == "after\n"
+    async with jcs_client.get("api/status") as response:
+        assert response.status == 200
+
+
+@needs("terminals")
+@pytest.mark.parametrize("depth", [1_000, 100_000])
+async def test_deeply_nested_terminal_frames_are_dropped(jcs_client: ServerClient, depth: int) -> None:
+    async with jcs_client.post("api/terminals") as response:
+        assert response.status == 200, await response.text()
+        name = (await response.json())["name"]
+    async with jcs_client.ws_connect(f"terminals/websocket/{name}") as ws:
+        for frame in (nested(depth), '["stdin", ' + nested(depth) + "]", '["set_size", ' + nested(depth) + ", 80]"):
+            await ws.send_str(frame)
+        assert not ws.closed
+        assert "ok-42" in await terminal_output(ws, "echo ok-$((40 + 2))", "ok-42")
+
+
 async def test_unhashable_header_fields_are_dropped(jcs_client: ServerClient) -> None:
     kernel_id = await start_kernel(jcs_client)
     async with jcs_client.ws_connect(f"api/kernels/{kernel_id}/channels") as ws:
