@@ -105,6 +105,12 @@ WRONG_TYPES: list[tuple[str, str, Any]] = [
     ("patch", "api/sessions/{session_id}", {"path": 5}),
     ("patch", "api/sessions/{session_id}", {"kernel": []}),
     ("patch", "api/sessions/{session_id}", {"kernel": {"id": {"nested": True}}}),
+    # No file name holds a NUL: the OS refuses one in a working directory or an environment value.
+    ("post", "api/kernels", {"name": "python3", "path": "a\x00b.ipynb"}),
+    ("post", "api/sessions", {"path": "a\x00b.ipynb", "type": "notebook", "kernel": {"name": "python3"}}),
+    ("post", "api/sessions", {"path": "a.ipynb", "name": "\x00", "type": "notebook", "kernel": {"name": "python3"}}),
+    ("patch", "api/sessions/{session_id}", {"path": "a\x00b.ipynb"}),
+    ("patch", "api/sessions/{session_id}", {"name": "a\x00b.ipynb", "kernel": {"name": "python3"}}),
 ]
 CONTENTS_WRONG_TYPES: list[tuple[str, str, Any]] = [
     ("put", "api/contents/w.txt", {"type": "file", "format": "text", "content": 5}),
@@ -124,6 +130,8 @@ TERMINALS_WRONG_TYPES: list[tuple[str, str, Any]] = [
     ("post", "api/terminals", {"name": 5}),
     ("post", "api/terminals", {"name": "../etc"}),
     ("post", "api/terminals", {"cwd": ["."]}),
+    ("post", "api/terminals", {"cwd": "~nosuchuser"}),
+    ("post", "api/terminals", {"cwd": "a\x00b"}),
 ]
 NBCONVERT_WRONG_TYPES: list[tuple[str, str, Any]] = [
     ("post", "nbconvert/html", {"cells": "not a list", "nbformat": 4}),
