@@ -219,3 +219,9 @@ async def test_an_error_in_a_prepared_websocket_closes_it_with_1011(jcs_client) 
         assert ws.close_code == WSCloseCode.INTERNAL_ERROR
     async with jcs_client.get("api/status") as response:
         assert response.status == 200
+
+
+async def test_errors_after_100_continue_are_still_json(jcs_client) -> None:
+    # "100 Continue" is written before the handler runs: it is no started response.
+    async with jcs_client.post("api/kernels", data=deep_array(1000), headers={"Content-Type": "application/json"}, expect100=True) as response:
+        await assert_too_deep(response)
