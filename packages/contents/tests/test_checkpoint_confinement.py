@@ -121,6 +121,19 @@ async def test_renames_and_deletes_leave_outside_checkpoints_alone(jcs_client, r
     assert snapshot(outside) == before, layout
 
 
+async def test_deleting_or_copying_a_folder_leaves_the_linked_checkpoints_alone(jcs_client, root: Path, outside: Path) -> None:
+    before = snapshot(outside)
+    for name in ("only-checkpoints", "copied"):
+        (root / name).mkdir()
+        os.symlink(outside, root / name / ".ipynb_checkpoints")
+    status, copy = await call(jcs_client, "POST", "api/contents", json={"copy_from": "copied"})
+    assert status == 201, (status, copy)
+    assert (await call(jcs_client, "DELETE", "api/contents/only-checkpoints"))[0] == 204  # counts as empty
+    assert not os.path.lexists(root / "only-checkpoints")
+    assert (await call(jcs_client, "DELETE", f"api/contents/{copy['path']}"))[0] == 204
+    assert snapshot(outside) == before
+
+
 async def test_the_refusal_is_logged_once_per_folder(jcs_client, root: Path, outside: Path, caplog: pytest.LogCaptureFixture) -> None:
     os.symlink(outside, root / ".ipynb_checkpoints")
     (root / "sub").mkdir()
@@ -191,3 +204,13 @@ async def test_a_checkpoint_folder_that_is_a_file(jcs_client, root: Path) -> Non
     status, listed = await call(jcs_client, "GET", "api/contents/doc.txt/checkpoints")
     assert (status, listed) == (200, [])
     assert (root / ".ipynb_checkpoints").read_text() == "not a folder"
+
+
+@pytest.mark.parametrize("value", ["/srv/checkpoints", "../up", "a/../../b", ""])
+async def test_checkpoint_dir_must_stay_under_the_files_folder(jcs_config, jcs_plugin_manager, value: str) -> None:
+    from jupyter_core_server.pytest_plugin import run_server
+
+    jcs_config.FileCheckpoints.checkpoint_dir = value
+    with pytest.raises(RuntimeError, match="checkpoint_dir"):
+        async with run_server(jcs_config, jcs_plugin_manager):
+            pass

@@ -5,7 +5,10 @@ A checkpoint store is a :class:`Checkpoints` subclass chosen by
 ``jupyter_core_server_contents.checkpoints`` group (``file`` is built in), or an import
 string. The server creates one per application with the contents root, and calls it
 with API paths (``/``-separated, relative to the root) that were already checked: inside
-the root, not hidden unless allowed.
+the root, not hidden unless allowed, and existing (except after a rename or delete). A
+store that will not keep a checkpoint for a path raises
+:class:`~.errors.CheckpointRefused` (403 on the checkpoint routes); a save, rename or
+delete of the file itself then goes on without its checkpoint.
 """
 
 from __future__ import annotations
