@@ -20,7 +20,7 @@ from typing import Any
 
 from aiohttp import web
 from jupyter_core.application import JupyterApp
-from traitlets import Bool, Dict, Instance, Integer, List, Unicode, default, observe, validate
+from traitlets import Bool, Dict, Float, Instance, Integer, List, TraitError, Unicode, default, observe, validate
 from traitlets.config import Config, Configurable
 
 from ._version import __version__
@@ -28,7 +28,9 @@ from .auth.identity import Authenticator
 from .auth.middleware import make_security_middleware
 from .auth.origin import OriginPolicy, is_loopback
 from .config import config_dirs, config_files, load_file, warn_unknown_config
+from .edge import EdgeSettings, make_edge_middleware
 from .errors import make_error_middleware
+from .headers import DEFAULT_CSP, ResponseHeaders, check_header
 from .keys import KERNEL_SERVICE, PLUGIN_MANAGER, ROUTE_INFO, SERVER, STATE, WEBSOCKETS, ServerState
 from .openapi import build_spec
 from .plugins import PluginManager
@@ -138,6 +140,58 @@ class CoreServerApp(JupyterApp):
     @default("allow_remote_access")
     def _remote_default(self) -> bool:
         return not is_loopback(self.ip)
+
+    content_security_policy = Unicode(
+        DEFAULT_CSP,
+        help="""Content-Security-Policy sent with every response; empty sends none.
+
+        The default forbids pages of other origins to frame this server's pages. A
+        response that sets its own policy (``/files``, nbconvert) keeps it, and each
+        directive of this one it does not name is appended. A Content-Security-Policy in
+        ``response_headers`` replaces this setting.""",
+    ).tag(config=True)
+    response_headers = Dict(
+        key_trait=Unicode(),
+        value_trait=Unicode(),
+        help="""Extra headers sent with every response, name -> value (jupyter_server's ``tornado_settings['headers']``).
+
+        A response that sets a header itself keeps its own value. Headers that frame the
+        message (Content-Length, Content-Type, Connection, Transfer-Encoding ...) cannot
+        be set here; names must be valid header names and values must not contain control
+        characters.""",
+    ).tag(config=True)
+    request_header_timeout = Float(
+        30.0,
+        help="""Seconds a new connection has to send its first request's headers before it is closed; 0 for no limit.
+
+        Closes half-open connections of clients that send nothing or trickle their
+        headers. Keep-alive connections between requests, request bodies and websockets
+        are not affected.""",
+    ).tag(config=True)
+
+    @validate("content_security_policy")
+    def _valid_policy(self, proposal: Any) -> str:
+        try:
+            check_header("Content-Security-Policy", proposal["value"])
+        except ValueError as exc:
+            raise TraitError(f"CoreServerApp.content_security_policy: {exc}") from None
+        return str(proposal["value"])
+
+    @validate("response_headers")
+    def _valid_headers(self, proposal: Any) -> dict[str, str]:
+        headers = dict(proposal["value"])
+        for name, value in headers.items():
+            try:
+                check_header(name, value)
+            except ValueError as exc:
+                raise TraitError(f"CoreServerApp.response_headers: {exc}") from None
+        return headers
+
+    @validate("request_header_timeout")
+    def _valid_header_timeout(self, proposal: Any) -> float:
+        if proposal["value"] < 0:
+            raise TraitError("CoreServerApp.request_header_timeout must be 0 (no limit) or more seconds")
+        return float(proposal["value"])
 
     # -- state built by initialize() -----------------------------------------------------
 
@@ -309,15 +363,28 @@ class CoreServerApp(JupyterApp):
             local_hostnames=frozenset(h.lower() for h in self.local_hostnames),
         )
 
+    def response_header_defaults(self) -> ResponseHeaders:
+        """The headers every response carries, from ``content_security_policy`` and ``response_headers``."""
+        return ResponseHeaders.from_settings(self.content_security_policy, self.response_headers)
+
+    def edge_settings(self) -> EdgeSettings:
+        """What the server's connections need from the settings (see ``edge.py``)."""
+        return EdgeSettings(self.request_header_timeout, self.response_header_defaults())
+
     def make_app(self) -> web.Application:
         """Assemble the ``aiohttp`` application from the core and every enabled plugin."""
         pm = self.plugin_manager
         assert pm is not None and self.authenticator is not None, "call initialize() first"
-        middlewares: list[Any] = [make_error_middleware(self.debug), make_security_middleware(self, self.origin_policy())]
+        middlewares: list[Any] = [
+            make_error_middleware(self.debug),
+            make_edge_middleware(self.max_body_size),  # before authentication: malformed Host, oversized body
+            make_security_middleware(self, self.origin_policy()),
+        ]
         app = web.Application(
             middlewares=middlewares,
             client_max_size=self.max_body_size,
         )
+        app.on_response_prepare.append(self.response_header_defaults().on_response_prepare)
         app[SERVER] = self
         app[PLUGIN_MANAGER] = pm
         app[STATE] = ServerState(time.time())

@@ -16,6 +16,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from ._version import __version__
+from .edge import EdgeRunner
 from .runtime import remove_runtime_file, write_runtime_file
 
 if TYPE_CHECKING:
@@ -118,8 +119,9 @@ async def start(server: CoreServerApp) -> tuple[web.AppRunner, str]:
     assert server.plugin_manager is not None, "call initialize() first"
     server.plugin_manager.call_each("configure_server", server=server)
     app = server.make_app()
-    runner = web.AppRunner(
+    runner = EdgeRunner(
         app,
+        edge=server.edge_settings(),
         handle_signals=False,
         access_log_class=RedactingAccessLogger,
         access_log=access_log,

@@ -10,23 +10,58 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-__all__ = ["OriginPolicy", "is_loopback"]
+__all__ = ["OriginPolicy", "is_loopback", "parse_host"]
 
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
 CORS_ALLOW_HEADERS = "Authorization, Content-Type, X-XSRFToken, X-Requested-With"
 CORS_ALLOW_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 
 
-def _host_name(host: str) -> str:
-    """Return the host name of a ``Host`` header (no port, no brackets), lower case."""
-    if host.startswith("["):
-        return host[1 : host.find("]")].lower()
-    return host.rsplit(":", 1)[0].lower() if host.count(":") == 1 else host.lower()
+# RFC 3986's reg-name narrowed to what DNS and /etc/hosts names use: labels of ASCII
+# letters, digits, "-" and "_", an optional final dot. IPv4 addresses have this shape too.
+_REG_NAME = re.compile(r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?")
+_IPV6_TEXT = re.compile(r"[0-9a-f:.]+")  # no zone ID: browsers never send one in Host
+_PORT = re.compile(r"[0-9]{1,5}")
+
+
+def parse_host(host: str) -> tuple[str, int | None] | None:
+    """Split a ``Host`` header value into its lower-case name and port, or ``None`` if malformed.
+
+    Well formed is a host name or IPv4 address, or an IPv6 address in brackets, then
+    optionally ``:`` and a port up to 65535: no user information, no path, nothing after.
+    IPv6 names come back without their brackets.
+    """
+    if not host.isascii():  # before lower(), which maps some non-ASCII letters to ASCII ones
+        return None
+    text = host.lower()
+    if text.startswith("["):
+        end = text.find("]")
+        name, rest = text[1:end], text[end + 1 :]
+        if end == -1 or not _IPV6_TEXT.fullmatch(name):
+            return None
+        try:
+            ipaddress.IPv6Address(name)
+        except ValueError:
+            return None
+    else:
+        name, _, _ = text.partition(":")
+        rest = text[len(name) :]
+        if len(name) > 253 or not _REG_NAME.fullmatch(name):
+            return None
+    if not rest:
+        return name, None
+    port = rest[1:]
+    if rest[0] != ":" or not _PORT.fullmatch(port) or int(port) > 65535:
+        return None
+    return name, int(port)
 
 
 @functools.lru_cache(maxsize=256)
 def _host_allowed(host: str, local_hostnames: frozenset[str]) -> bool:
-    name = _host_name(host)
+    parsed = parse_host(host)
+    if parsed is None:
+        return False
+    name = parsed[0]
     return is_loopback(name) or name in local_hostnames
 
 
@@ -50,8 +85,18 @@ class OriginPolicy:
     allow_remote_access: bool
     local_hostnames: frozenset[str]
 
+    @staticmethod
+    def host_valid(request: web.Request) -> bool:
+        """Return whether the ``Host`` header is well formed (see :func:`parse_host`) or absent."""
+        host = request.headers.get("Host")
+        return host is None or parse_host(host) is not None
+
     def host_allowed(self, request: web.Request) -> bool:
-        """Refuse names other than loopback or ``local_hostnames`` (DNS rebinding guard)."""
+        """Refuse names other than loopback or ``local_hostnames`` (DNS rebinding guard).
+
+        A malformed ``Host`` is never allowed; the edge middleware answers it with 400
+        before this check runs.
+        """
         if self.allow_remote_access:
             return True
         return _host_allowed(request.headers.get("Host", ""), self.local_hostnames)
