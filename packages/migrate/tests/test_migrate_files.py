@@ -38,6 +38,7 @@ def test_notebook_json_and_python_translate(user_dir: Path, tmp_path: Path) -> N
     assert config.CoreServerApp.ip == "127.0.0.1"
     assert config.CoreServerApp.port_retries == 0
     assert config.KernelService.websocket_max_message_size == 209715200
+    assert config.CoreServerApp.response_headers == {"X-Frame-Options": "DENY"}
     assert config.KernelService.buffer_offline_messages is False
     assert config.KernelService.iopub_msg_rate_limit == 5000
     assert config.TerminalManager.shell_command == ["/bin/sh"]
@@ -46,7 +47,7 @@ def test_notebook_json_and_python_translate(user_dir: Path, tmp_path: Path) -> N
     dropped = {e.source: e.note for e in report.dropped}
     assert "sha1" in dropped["NotebookApp.password"]
     assert "browser" in dropped["NotebookApp.open_browser"]
-    assert "no equivalent" in dropped["NotebookApp.tornado_settings['headers']"]
+    assert "NotebookApp.tornado_settings['headers']" not in dropped
     unknown = {e.source: e.note for e in report.unknown}
     assert "LabApp" in unknown["LabApp.collaborative"]
     assert "did you mean NotebookApp.port?" in unknown["NotebookApp.portt"]
@@ -79,6 +80,7 @@ def test_server_json_python_and_conf_d(user_dir: Path, tmp_path: Path) -> None:
     assert data["SessionManager"] == {"database_filepath": ":memory:"}
     config = load_file(user_dir / "jupyter_core_server_config.py")
     assert config.KernelService.websocket_max_message_size == 104857600
+    assert config.CoreServerApp.response_headers == {"Content-Security-Policy": "frame-ancestors 'self' https://portal.example.org"}
     assert config.ContentsManager.untitled_notebook == "Notebook"
     # .extend() on an option the file never set stays incremental, on top of the default.
     lazy = config.ContentsManager.hide_globs

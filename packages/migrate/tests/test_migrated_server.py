@@ -89,6 +89,7 @@ def test_notebook_config_token_port_root_and_cors(jcs_cli_env: dict[str, str], s
     assert [item["name"] for item in listing["content"]] == ["in-the-root.txt"]
     _, headers, _ = request(server, "GET", "api/status", token=filled.token, Origin="https://app.example.org")
     assert headers.get("Access-Control-Allow-Origin") == "https://app.example.org"
+    assert headers.get("X-Frame-Options") == "DENY"  # tornado_settings['headers']
     _, headers, _ = request(server, "GET", "api/status", token=filled.token, Origin="https://evil.example.org")
     assert "Access-Control-Allow-Origin" not in headers
     assert not list(filled.marker_dir.iterdir())  # the old loop ran neither in the migration nor in the server
@@ -109,6 +110,7 @@ def test_jupyter_server_config_culls_idle_kernels(jcs_cli_env: dict[str, str], s
     assert request(server, "GET", "api/terminals", token=token)[0] == 404  # jupyter_server_terminals was disabled
     _, headers, _ = request(server, "GET", "api/status", token=token, Origin="https://lab.example.org")
     assert headers.get("Access-Control-Allow-Origin") == "https://lab.example.org"
+    assert headers.get("Content-Security-Policy") == "frame-ancestors 'self' https://portal.example.org"
     status, _, kernel = request(server, "POST", "api/kernels", token=token)
     assert status == 201
     deadline = time.monotonic() + 60

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from jupyter_core_server.app import CoreServerApp
 from jupyter_core_server.plugins import PluginManager
 
 from jupyter_core_server_migrate import table
 from jupyter_core_server_migrate.cli import MigrateApp
+from jupyter_core_server_migrate.convert import Drop, convert
 from jupyter_core_server_migrate.migration import installed
 from jupyter_core_server_migrate.rules import (
     CLASS_ALIASES,
@@ -36,6 +38,7 @@ def test_each_old_setting_has_one_rule() -> None:
 def test_targets_exist_in_the_installed_classes(jcs_isolated_paths: dict[str, Path]) -> None:
     known, _ = installed()
     targets = {rule.target for rule in RULES if rule.target} | {target for target, _, _ in GATEWAY_DEFAULTS}
+    targets |= {also for rule in RULES for also in rule.also}
     targets.discard("CoreServerApp.plugins")  # extensions become plugin state files
     checked = 0
     for target in sorted(targets):
@@ -83,3 +86,39 @@ def test_plugin_contributes_the_subcommand(jcs_isolated_paths: dict[str, Path]) 
     assert pm.records["migrate"].distribution == "jupyter-core-server-migrate"
     contributed = dict(pm.call_each("register_subcommands"))
     assert contributed["migrate"]["migrate"][0] is MigrateApp
+
+
+def test_tornado_headers_become_response_headers_that_the_server_accepts() -> None:
+    rule, _ = RULE_INDEX["ServerApp.tornado_settings"]
+    value = {
+        "websocket_max_message_size": 1024,
+        "headers": {
+            "Content-Security-Policy": "frame-ancestors https://portal.example.org",
+            "X-Frame-Options": "DENY",
+            "Bad Name": "1",
+            "X-Split": "a\r\nSet-Cookie: x=1",
+            "Content-Length": "0",
+        },
+        "compress_response": True,
+    }
+    converted = convert(value, rule, lambda _: None)
+    assert dict(converted.settings) == {
+        "KernelService.websocket_max_message_size": 1024,
+        "CoreServerApp.response_headers": {"Content-Security-Policy": "frame-ancestors https://portal.example.org", "X-Frame-Options": "DENY"},
+    }
+    dropped = dict(converted.dropped)
+    assert set(dropped) == {
+        "tornado_settings['headers']['Bad Name']",
+        "tornado_settings['headers']['X-Split']",
+        "tornado_settings['headers']['Content-Length']",
+        "tornado_settings['compress_response']",
+    }
+    assert "not a valid header name" in dropped["tornado_settings['headers']['Bad Name']"]
+    assert "control character" in dropped["tornado_settings['headers']['X-Split']"]
+    # what is kept is what CoreServerApp accepts
+    CoreServerApp(response_headers=dict(converted.settings)["CoreServerApp.response_headers"])
+
+    only_bad = convert({"headers": "DENY"}, rule, lambda _: None)
+    assert only_bad.settings == [] and "not a dict" in dict(only_bad.dropped)["tornado_settings['headers']"]
+    with pytest.raises(Drop):
+        convert({}, rule, lambda _: None)

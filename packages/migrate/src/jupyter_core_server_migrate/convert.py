@@ -108,6 +108,27 @@ def _extensions(value: Any, rule: Rule, lookup: Lookup) -> Converted:
     raise Drop(f"not a dict or list of extension modules: {value!r}")
 
 
+def _response_headers(value: Any, rule: Rule, result: Converted) -> None:
+    """``tornado_settings['headers']`` -> ``CoreServerApp.response_headers``, header by header."""
+    # The server's own check, so that nothing migrated stops the server from starting.
+    from jupyter_core_server.headers import check_header
+
+    part = "tornado_settings['headers']"
+    if not isinstance(value, dict):
+        result.dropped.append((part, f"not a dict of header names and values: {value!r}"))
+        return
+    headers: dict[str, str] = {}
+    for name, item in value.items():
+        try:
+            check_header(str(name), str(item))
+        except ValueError as exc:
+            result.dropped.append((f"{part}[{name!r}]", str(exc)))
+            continue
+        headers[str(name)] = str(item)
+    if headers:
+        result.settings.append((rule.also[0], headers))
+
+
 def _tornado_settings(value: Any, rule: Rule, lookup: Lookup) -> Converted:
     if not isinstance(value, dict):
         raise Drop(f"not a dict: {value!r}")
@@ -115,6 +136,8 @@ def _tornado_settings(value: Any, rule: Rule, lookup: Lookup) -> Converted:
     for key, item in value.items():
         if key == "websocket_max_message_size":
             result.settings.append((_target(rule), int(item)))
+        elif key == "headers":
+            _response_headers(item, rule, result)
         else:
             result.dropped.append((f"tornado_settings[{key!r}]", "no tornado here; this setting has no equivalent"))
     if not result.settings and not result.dropped:

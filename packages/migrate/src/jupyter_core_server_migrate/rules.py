@@ -4,7 +4,7 @@ This module is data. Each :class:`Rule` names one or more old settings (``Class.
 of notebook < 7, jupyter_server 2, jupyter_client or Kernel Gateway) and either the
 option of this project they become (``target``) or, when ``target`` is ``None``, why
 they are dropped. ``convert`` names a value converter of :mod:`.convert` for values
-that change shape on the way. The documentation's migration table is generated from
+that change shape on the way; ``also`` lists further options such a converter writes. The documentation's migration table is generated from
 these rules (see :mod:`.table`), so the table and the tool cannot disagree.
 
 Sources of one rule are listed oldest first: when several of them are set at one
@@ -38,6 +38,7 @@ class Rule:
     target: str | None = None
     reason: str = ""
     convert: str = ""
+    also: tuple[str, ...] = ()  # further options the converter may write, besides ``target``
 
 
 APPS = ("NotebookApp", "ServerApp")
@@ -283,8 +284,10 @@ RULES: tuple[Rule, ...] = (
         "Server lifetime",
         apps("tornado_settings"),
         "KernelService.websocket_max_message_size",
-        "only websocket_max_message_size has an equivalent; other tornado settings are dropped",
+        "websocket_max_message_size and headers move over (a Content-Security-Policy among the headers "
+        "replaces the default frame-ancestors 'self'); other tornado settings are dropped",
         "tornado_settings",
+        ("CoreServerApp.response_headers",),
     ),
     # -- kernels ------------------------------------------------------------------------------------
     Rule("Kernels", ("MappingKernelManager.cull_idle_timeout",), "KernelService.cull_idle_timeout"),

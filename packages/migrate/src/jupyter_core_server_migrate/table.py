@@ -35,7 +35,7 @@ def render() -> str:
     out: list[str] = []
     groups: dict[str, list[str]] = {}
     for rule in RULES:
-        new = f"`{rule.target}`" if rule.target else "*dropped*"
+        new = _code((rule.target, *rule.also)) if rule.target else "*dropped*"
         groups.setdefault(rule.group, []).append(f"| {_code(rule.sources)} | {new} | {_cell(rule.reason)} |")
     for group, rows in groups.items():
         out += [f"### {group}", "", "| Old setting | New setting | Notes |", "| --- | --- | --- |", *rows, ""]
