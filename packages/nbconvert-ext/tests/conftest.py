@@ -69,9 +69,28 @@ def sample_notebook() -> dict[str, Any]:
     return json.loads(nbformat.writes(nb))
 
 
+#: A cell a browser would run if it rendered the script export as a document.
+HOSTILE_SOURCE = "<script>document.title = 'ran in ' + document.domain</script><svg onload=\"alert(1)\"/>"
+
+
+def script_notebook(mimetype: str, file_extension: str = ".txt", source: str = HOSTILE_SOURCE) -> dict[str, Any]:
+    """A notebook in a language nbconvert has no exporter for, declaring ``mimetype``.
+
+    The ``script`` exporter then takes its output type and file extension from the
+    notebook's ``language_info`` and writes the cell sources as they are.
+    """
+    nb = v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "hostile", "display_name": "Hostile", "language": "hostile"}
+    nb.metadata["language_info"] = {"name": "hostile", "file_extension": file_extension, "mimetype": mimetype}
+    nb.cells = [v4.new_code_cell(source)]
+    nbformat.validate(nb)
+    return json.loads(nbformat.writes(nb))
+
+
 @pytest.fixture
-def root(jcs_config: Any) -> Path:
+def root(jcs_config: Any, tmp_path: Path) -> Path:
     """The contents root, with ``sample.ipynb`` in it."""
+    jcs_config.NotebookNotary.data_dir = str(tmp_path / "notary")  # the signing key stays in the test's folder
     path = Path(jcs_config.CoreServerApp.root_dir)
     (path / "sample.ipynb").write_text(json.dumps(sample_notebook()))
     return path

@@ -10,7 +10,8 @@ from __future__ import annotations
 from ._version import __version__
 from .checkpoints import Checkpoints, FileCheckpoints
 from .config import ContentsManager
+from .files import check_same_site
 from .keys import CONTENTS
 from .manager import ContentsService
 
-__all__ = ["CONTENTS", "Checkpoints", "ContentsManager", "ContentsService", "FileCheckpoints", "__version__"]
+__all__ = ["CONTENTS", "Checkpoints", "ContentsManager", "ContentsService", "FileCheckpoints", "__version__", "check_same_site"]

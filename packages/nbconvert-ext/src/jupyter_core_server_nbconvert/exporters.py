@@ -3,8 +3,11 @@
 The server process only lists exporters. Conversions run in a separate Python process
 started with ``python -m jupyter_core_server_nbconvert.exporters``: it reads a request
 (``{"format", "name", "notebook"}``) as JSON on stdin and writes one JSON header line
-(``{"status", "mimetype", "filename", "message", "reason"}``) followed by the output bytes
-on stdout. Killing that process stops a conversion, whatever it is doing.
+(``{"status", "mimetype", "mimetype_from", "filename", "message", "reason"}``) followed by
+the output bytes on stdout. ``mimetype_from`` is ``"exporter"`` when the type is the
+exporter's own, ``"notebook"`` when the conversion changed it (the ``script`` exporter
+takes it from ``metadata.language_info``) or the exporter declares none. Killing that
+process stops a conversion, whatever it is doing.
 """
 
 from __future__ import annotations
@@ -73,6 +76,7 @@ def convert(fmt: str, notebook: Any, name: str) -> Result:
     stem = name.removesuffix(".ipynb") or "notebook"
     try:
         exporter = base.get_exporter(fmt)()
+        declared = str(exporter.output_mimetype or "")
         output, resources = exporter.from_notebook_node(nb, resources={"metadata": {"name": stem}})
     except PandocMissing:
         return Result.error(500, f"Cannot convert to {fmt!r}: {_PANDOC_HELP}", "missing_dependency")
@@ -85,7 +89,7 @@ def convert(fmt: str, notebook: Any, name: str) -> Result:
         return Result.error(500, f"Conversion to {fmt!r} failed: {type(exc).__name__}: {exc}", reason)
     filename = stem + str(resources.get("output_extension") or "")
     body = output if isinstance(output, bytes) else output.encode("utf-8")
-    mimetype = str(exporter.output_mimetype or "application/octet-stream")
+    mimetype = str(exporter.output_mimetype or "")
     outputs: dict[str, bytes] = resources.get("outputs") or {}
     if outputs:
         buffer = io.BytesIO()
@@ -93,8 +97,16 @@ def convert(fmt: str, notebook: Any, name: str) -> Result:
             archive.writestr(filename, body)
             for extra, data in outputs.items():
                 archive.writestr(extra, data)
-        return Result(200, buffer.getvalue(), mimetype="application/zip", filename=stem + ".zip", zipped="1")
-    return Result(200, body, mimetype=mimetype, filename=filename)
+        return Result(
+            200,
+            buffer.getvalue(),
+            mimetype="application/zip",
+            mimetype_from="exporter",
+            filename=stem + ".zip",
+            zipped="1",
+        )
+    mimetype_from = "exporter" if declared and mimetype == declared else "notebook"
+    return Result(200, body, mimetype=mimetype, mimetype_from=mimetype_from, filename=filename)
 
 
 def main() -> None:

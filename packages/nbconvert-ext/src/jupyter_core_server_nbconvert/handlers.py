@@ -1,9 +1,13 @@
-"""``/api/nbconvert`` and ``/nbconvert/{format}[/{path}]``: parse, convert, serialise."""
+"""``/api/nbconvert`` and ``/nbconvert/{format}[/{path}]``: parse, convert, serialise.
+
+What is served, and with which headers, is :mod:`.responses`' rule. ``GET`` of a stored
+notebook refuses cross-site requests as ``/files`` does: its answer is the notebook's
+content, which a link from another site must not be able to open with the user's cookie.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from aiohttp import web
 from jupyter_core_server import ApiError, BadRequest
@@ -11,6 +15,7 @@ from jupyter_core_server.errors import read_json
 from jupyter_core_server.keys import PLUGIN_MANAGER
 
 from .keys import CONVERTER
+from .responses import attachment, content_type
 
 if TYPE_CHECKING:
     from jupyter_core_server_contents import ContentsService
@@ -18,10 +23,6 @@ if TYPE_CHECKING:
     from .exporters import Result
 
 __all__ = ["routes"]
-
-# As jupyter_server's nbconvert_csp_sandbox: a notebook's scripts may run, but in an
-# opaque origin, without the user's cookies or token.
-HTML_CSP = "sandbox allow-scripts"
 
 
 def _contents(request: web.Request) -> ContentsService:
@@ -38,20 +39,13 @@ def _contents(request: web.Request) -> ContentsService:
     return request.config_dict[CONTENTS]
 
 
-def _attachment(filename: str) -> str:
-    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "_").replace("\\", "_")
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-
-
 def _respond(result: Result, download: bool) -> web.Response:
-    mimetype = result.header["mimetype"]
+    """The answer for a conversion; its sandbox and ``nosniff`` come from the response guard."""
+    from_exporter = result.header.get("mimetype_from") == "exporter"
     response = web.Response(status=200, body=result.body)
-    text = mimetype.startswith("text/") or mimetype in ("application/json", "application/x-ipynb+json")
-    response.headers["Content-Type"] = f"{mimetype}; charset=utf-8" if text else mimetype
+    response.headers["Content-Type"] = content_type(result.header.get("mimetype", ""), from_exporter=from_exporter)
     if download or result.header.get("zipped"):
-        response.headers["Content-Disposition"] = _attachment(result.header["filename"])
-    if mimetype == "text/html":
-        response.headers["Content-Security-Policy"] = HTML_CSP
+        response.headers["Content-Disposition"] = attachment(result.header.get("filename", ""))
     return response
 
 
@@ -67,6 +61,9 @@ async def list_exporters(request: web.Request) -> web.Response:
 async def convert_stored(request: web.Request) -> web.Response:
     """``GET /nbconvert/{format}/{path}``: convert a notebook read through the contents plugin."""
     contents = _contents(request)
+    from jupyter_core_server_contents import check_same_site
+
+    check_same_site(request)
     converter = request.config_dict[CONVERTER]
     fmt = request.match_info["format"]
     await converter.check_format(fmt)

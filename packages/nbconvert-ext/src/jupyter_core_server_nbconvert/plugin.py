@@ -14,6 +14,7 @@ from jupyter_core_server.openapi import load_fragment
 
 from . import handlers
 from .config import NbconvertService
+from .responses import make_response_guard
 from .service import Converter, log
 
 if TYPE_CHECKING:
@@ -46,6 +47,9 @@ def app_context(server: CoreServerApp) -> Callable[[web.Application], AsyncItera
 
         from .keys import CONVERTER
 
+        # first, so that even a failed start-up leaves these paths' answers sandboxed; response
+        # signals may still be added while the application starts (it freezes afterwards)
+        app.on_response_prepare.append(make_response_guard(server.base_url))
         if not app[PLUGIN_MANAGER].is_active("contents"):
             log.warning(
                 "Plugin nbconvert: optional dependency 'contents' is not active; "
