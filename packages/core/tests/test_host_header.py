@@ -86,6 +86,13 @@ async def test_a_request_without_host_is_refused_as_before(jcs_server) -> None:
     assert (response.status, response.json()["reason"]) == (403, "host_not_allowed")
 
 
+@configured(CoreServerApp={"allow_remote_access": True})
+async def test_an_http11_request_without_host_is_400(jcs_server) -> None:
+    response = await exchange(jcs_server.app.actual_port, f"GET /api/status HTTP/1.1\r\nAuthorization: token {jcs_server.token}\r\n\r\n".encode())
+    # aiohttp's parser refuses it already; the edge middleware would otherwise
+    assert (response.status, response.json()["reason"]) in ((400, "malformed_request"), (400, "invalid_host"))
+
+
 async def test_two_host_headers_are_400(jcs_server) -> None:
     port = jcs_server.app.actual_port
     raw = f"GET /api/status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nHost: evil.example\r\nAuthorization: token {jcs_server.token}\r\n\r\n"

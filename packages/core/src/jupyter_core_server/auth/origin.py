@@ -24,6 +24,7 @@ _IPV6_TEXT = re.compile(r"[0-9a-f:.]+")  # no zone ID: browsers never send one i
 _PORT = re.compile(r"[0-9]{1,5}")
 
 
+@functools.lru_cache(maxsize=256)
 def parse_host(host: str) -> tuple[str, int | None] | None:
     """Split a ``Host`` header value into its lower-case name and port, or ``None`` if malformed.
 
@@ -84,12 +85,6 @@ class OriginPolicy:
     allow_credentials: bool
     allow_remote_access: bool
     local_hostnames: frozenset[str]
-
-    @staticmethod
-    def host_valid(request: web.Request) -> bool:
-        """Return whether the ``Host`` header is well formed (see :func:`parse_host`) or absent."""
-        host = request.headers.get("Host")
-        return host is None or parse_host(host) is not None
 
     def host_allowed(self, request: web.Request) -> bool:
         """Refuse names other than loopback or ``local_hostnames`` (DNS rebinding guard).
