@@ -17,6 +17,8 @@ import pytest
 from conftest import HOSTILE_SOURCE, sample_notebook, script_notebook
 from multidict import CIMultiDictProxy
 
+from jupyter_core_server_nbconvert.responses import sandboxed_policy
+
 #: What the acceptance criteria name: each is an active document type, or one spelled so
 #: that an exact comparison with ``text/html`` misses it.
 HOSTILE_TYPES = [
@@ -185,3 +187,36 @@ async def test_names_with_line_breaks_get_an_answer(jcs_client, root: Path) -> N
         assert_sandboxed(headers, path)
     status, headers, _ = await fetch(jcs_client, "GET", "nbconvert/script/line%0Dbreak.ipynb", params={"download": "1"})
     assert "filename*=UTF-8''line_break.jl" in headers["Content-Disposition"]
+
+
+async def test_symbolic_link_loops_are_a_4xx(jcs_client, root: Path) -> None:
+    (root / "self.ipynb").symlink_to("self.ipynb")
+    (root / "a.ipynb").symlink_to("b.ipynb")
+    (root / "b.ipynb").symlink_to("a.ipynb")
+    (root / "loop").symlink_to("loop")
+    for name in ("self.ipynb", "a.ipynb", "loop/x.ipynb"):
+        status, headers, body = await fetch(jcs_client, "GET", f"nbconvert/html/{name}")
+        assert 400 <= status < 500, (name, status, body)
+        assert set(json.loads(body)) == {"message", "reason"}, body
+        assert_sandboxed(headers, name)
+
+
+@pytest.mark.parametrize(
+    ("existing", "expected"),
+    [
+        ("", "frame-ancestors 'self'; sandbox allow-scripts"),
+        ("frame-ancestors 'self'", "frame-ancestors 'self'; sandbox allow-scripts"),
+        (
+            "default-src 'self'; frame-ancestors https://hub.example",
+            "default-src 'self'; frame-ancestors https://hub.example; sandbox allow-scripts",
+        ),
+        (
+            "frame-ancestors 'none'; sandbox allow-scripts allow-same-origin",
+            "frame-ancestors 'none'; sandbox allow-scripts",
+        ),
+        ("sandbox", "frame-ancestors 'self'; sandbox"),
+        ("frame-ancestors 'self', frame-ancestors *", "frame-ancestors 'self'; sandbox allow-scripts"),
+    ],
+)
+def test_sandbox_is_added_to_the_servers_policy(existing: str, expected: str) -> None:
+    assert sandboxed_policy(existing) == expected
