@@ -120,6 +120,15 @@ async def test_invalid_notebook_still_opens_with_message(jcs_client, root: Path)
     assert status == 400 and error["reason"] == "unreadable_notebook"
 
 
+async def test_deeply_nested_notebook_on_disk_is_a_400(jcs_client, root: Path) -> None:
+    """A hostile notebook in a shared folder: refused by the JSON depth limit, not a 500."""
+    deep = "[" * 5000 + "]" * 5000
+    (root / "deep.ipynb").write_text(f'{{"nbformat": 4, "nbformat_minor": 5, "metadata": {{"x": {deep}}}, "cells": []}}')
+    status, error = await call(jcs_client, "GET", "api/contents/deep.ipynb")
+    assert status == 400 and error["reason"] == "unreadable_notebook"
+    assert "nested deeper" in error["message"]
+
+
 async def test_old_notebook_format_is_converted(jcs_client, root: Path) -> None:
     v3 = {
         "nbformat": 3, "nbformat_minor": 0, "metadata": {"name": ""},

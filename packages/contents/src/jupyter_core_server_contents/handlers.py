@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
-from jupyter_core_server import BadRequest
+from jupyter_core_server import BadRequest, loads_json
 from jupyter_core_server.errors import json_error
 from jupyter_core_server.keys import PLUGIN_MANAGER, SERVER, SESSION_MANAGER
 
@@ -97,12 +97,9 @@ async def _read_model(request: web.Request) -> Any:
     raw = await request.read()
     if not raw.strip():
         return None
-    try:
-        if len(raw) > _INLINE_JSON:
-            return await asyncio.to_thread(json.loads, raw)
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadRequest(f"Request body is not valid JSON: {exc}", "invalid_json") from None
+    if len(raw) > _INLINE_JSON:
+        return await asyncio.to_thread(loads_json, raw, "Request body")
+    return loads_json(raw, "Request body")
 
 
 def _precondition(request: web.Request) -> Precondition:

@@ -25,6 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 from json.encoder import encode_basestring
 from typing import Any
 
+from jupyter_core_server import BadRequest, loads_json
+
 from .errors import BadModel
 
 __all__ = [
@@ -150,9 +152,9 @@ def from_disk(data: bytes) -> Notebook:
     :raises BadModel: when the bytes are not a notebook at all (not JSON, no version).
     """
     try:
-        nb = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadModel(f"Unreadable notebook: {exc}", "unreadable_notebook") from None
+        nb = loads_json(data, "Notebook file")  # a shared folder may hold a hostile one: depth-bounded
+    except BadRequest as exc:
+        raise BadModel(f"Unreadable notebook: {exc.message}", "unreadable_notebook") from None
     if not isinstance(nb, dict) or not isinstance(nb.get("nbformat"), int):
         raise BadModel("Unreadable notebook: no nbformat version", "unreadable_notebook")
     if nb["nbformat"] != 4:

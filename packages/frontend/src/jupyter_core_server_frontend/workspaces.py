@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from jupyter_core_server import loads_json
 from jupyter_core_server.files import write_text_atomic
 
 from .errors import BadWorkspace
@@ -84,10 +85,7 @@ class WorkspaceStore:
 
     def save(self, name: str, raw: bytes) -> None:
         """Store ``raw`` as workspace ``name`` after checking it is one, with the matching id."""
-        try:
-            workspace = json.loads(raw)
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise BadWorkspace(f"Workspace is not valid JSON: {exc}") from None
+        workspace = loads_json(raw, "Workspace")  # BadRequest: invalid_json or json_too_deep
         if not isinstance(workspace, dict) or not isinstance(workspace.get("metadata"), dict):
             raise BadWorkspace("A workspace must be a JSON object with a 'metadata' object")
         given = workspace["metadata"].get("id")
