@@ -6,9 +6,9 @@ import logging
 from typing import Any
 
 import pytest
-from kernel_client import start_kernel
 
 from jupyter_core_server import hookimpl
+from jupyter_core_server.pytest_plugin import start_kernel
 
 
 class Broken:

@@ -8,16 +8,22 @@ than :data:`jupyter_core_server.errors.MAX_JSON_DEPTH` are refused before decodi
 from __future__ import annotations
 
 import json
-import struct
 from collections.abc import Sequence
 
 import aiohttp
 import pytest
 from aiohttp import WSCloseCode, WSMsgType, web
-from kernel_client import FRAMINGS, KernelClient, encode_v1, open_channels, start_kernel
 
 from jupyter_core_server import errors, hookimpl
 from jupyter_core_server.errors import read_json
+from jupyter_core_server.pytest_plugin import (
+    KERNEL_FRAMINGS,
+    KernelChannels,
+    encode_legacy_binary,
+    encode_v1,
+    open_kernel_channels,
+    start_kernel,
+)
 
 
 def deep_array(depth: int) -> bytes:
@@ -122,20 +128,12 @@ def test_loads_json() -> None:
 # -- the kernel websocket --------------------------------------------------------------------
 
 
-def legacy_binary(message: bytes, *buffers: bytes) -> bytes:
-    chunks = [message, *buffers]
-    offsets = [4 * (len(chunks) + 1)]
-    for chunk in chunks[:-1]:
-        offsets.append(offsets[-1] + len(chunk))
-    return struct.pack(f">{len(chunks) + 1}I", len(chunks), *offsets) + b"".join(chunks)
-
-
-async def kernel_info(kc: KernelClient) -> None:
+async def kernel_info(kc: KernelChannels) -> None:
     reply = await kc.request("kernel_info_request")
     assert reply.reply.content["status"] == "ok"
 
 
-def hostile_frames(kc: KernelClient, depth: int) -> list[str | bytes]:
+def hostile_frames(kc: KernelChannels, depth: int) -> list[str | bytes]:
     """Kernel messages with one part nested ``depth`` deep, in the connection's framing."""
     msg = kc.build("shell", "kernel_info_request", {})
     pack = kc.session.pack
@@ -148,16 +146,15 @@ def hostile_frames(kc: KernelClient, depth: int) -> list[str | bytes]:
         b'{"header":' + parts[0] + b',"parent_header":{},"metadata":{},"content":' + deep + b',"channel":"shell"}',
         deep_array(depth),
     ]
-    if kc.framing == "legacy-binary":
-        return [legacy_binary(envelope, b"buffer") for envelope in envelopes]
-    return [envelope.decode() for envelope in envelopes]
+    # as JSON text frames, and as legacy binary frames (with a buffer)
+    return [envelope.decode() for envelope in envelopes] + [encode_legacy_binary(e, [b"buffer"]) for e in envelopes]
 
 
-@pytest.mark.parametrize("framing", FRAMINGS)
+@pytest.mark.parametrize("framing", KERNEL_FRAMINGS)
 @pytest.mark.parametrize("depth", [1000, 100_000])
 async def test_deep_kernel_frames_are_dropped_and_the_connection_lives_on(jcs_client, framing: str, depth: int) -> None:
     kernel_id = await start_kernel(jcs_client, name="python3")
-    async with open_channels(jcs_client, kernel_id, framing) as kc:
+    async with open_kernel_channels(jcs_client, kernel_id, framing) as kc:
         await kernel_info(kc)
         for frame in hostile_frames(kc, depth):
             if isinstance(frame, str):
@@ -170,13 +167,13 @@ async def test_deep_kernel_frames_are_dropped_and_the_connection_lives_on(jcs_cl
         assert response.status == 200
 
 
-@pytest.mark.parametrize("framing", FRAMINGS)
+@pytest.mark.parametrize("framing", KERNEL_FRAMINGS)
 async def test_kernel_frames_at_the_limit_still_go_through(jcs_client, framing: str) -> None:
     kernel_id = await start_kernel(jcs_client, name="python3")
     # the legacy envelope, content, then the array: exactly the limit (one less in v1, which has no envelope)
     nested = json.loads(deep_array(errors.MAX_JSON_DEPTH - 2))
     code = "print(len('" + "[{" * 2000 + "'))"  # many brackets, all inside a string
-    async with open_channels(jcs_client, kernel_id, framing) as kc:
+    async with open_kernel_channels(jcs_client, kernel_id, framing) as kc:
         reply = await kc.execute(code, nested=nested)
         assert reply.reply.content["status"] == "ok"
         assert reply.stream() == "4000\n"

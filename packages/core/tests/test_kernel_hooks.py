@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from kernel_client import open_channels, start_kernel, wait_until
+from kerneltools import wait_until
 
 from jupyter_core_server import hookimpl
+from jupyter_core_server.pytest_plugin import open_kernel_channels, start_kernel
 
 
 class Recorder:
@@ -50,7 +51,7 @@ def recorder(jcs_register_plugin, tmp_path: Path) -> Recorder:
 
 
 async def kernel_cwd(client, kernel_id: str) -> str:
-    async with open_channels(client, kernel_id, "v1") as kc:
+    async with open_kernel_channels(client, kernel_id, "v1") as kc:
         return (await kc.execute("import os; print(os.getcwd())")).stream().strip()
 
 

@@ -1,7 +1,7 @@
-"""The websocket framings of ``kernels/messages.py``, checked against encoders written here.
+"""The websocket framings of ``kernels/messages.py``, checked against the test client's encoders.
 
-The encoders below follow the protocol descriptions (jupyter_server's and JupyterLab's),
-not the server's code:
+``jupyter_core_server.pytest_plugin``'s encoders follow the protocol descriptions
+(jupyter_server's and JupyterLab's), not the server's code:
 
 - v1 (``v1.kernel.websocket.jupyter.org``): little-endian u64 count of offsets, then the
   offsets: start of the channel name, end of the channel name, end of each part; then
@@ -28,33 +28,10 @@ from jupyter_core_server.kernels.messages import (
     to_legacy,
     to_v1,
 )
+from jupyter_core_server.pytest_plugin import decode_legacy_binary, encode_legacy_binary, encode_v1
 
 SESSION = Session(key=b"", username="test")
 BUFFERS = [b"\x00\x01binary", b"", b"\xff" * 1000]
-
-
-def v1_encode(channel: str, parts: list[bytes]) -> bytes:
-    name = channel.encode()
-    offsets = [8 * (1 + 2 + len(parts))]
-    offsets.append(offsets[0] + len(name))
-    for part in parts:
-        offsets.append(offsets[-1] + len(part))
-    return struct.pack("<Q", len(offsets)) + b"".join(struct.pack("<Q", o) for o in offsets) + name + b"".join(parts)
-
-
-def legacy_binary_encode(msg: dict[str, Any], buffers: list[bytes]) -> bytes:
-    chunks = [json.dumps(msg).encode(), *buffers]
-    offsets = [4 * (1 + len(chunks))]
-    for chunk in chunks[:-1]:
-        offsets.append(offsets[-1] + len(chunk))
-    return struct.pack(">I", len(chunks)) + b"".join(struct.pack(">I", o) for o in offsets) + b"".join(chunks)
-
-
-def legacy_binary_decode(data: bytes) -> tuple[dict[str, Any], list[bytes]]:
-    (count,) = struct.unpack(">I", data[:4])
-    offsets = [struct.unpack(">I", data[4 * (i + 1) : 4 * (i + 2)])[0] for i in range(count)] + [len(data)]
-    chunks = [data[offsets[i] : offsets[i + 1]] for i in range(count)]
-    return json.loads(chunks[0]), chunks[1:]
 
 
 def kernel_parts(msg_type: str = "execute_result", content: dict[str, Any] | None = None) -> tuple[list[bytes], dict[str, Any]]:
@@ -77,8 +54,8 @@ def test_v1_round_trip_matches_the_protocol(channel: str, buffers: list[bytes]) 
     parts, _ = kernel_parts()
     parts += buffers
     frame = to_v1(channel, parts)
-    assert frame == v1_encode(channel, parts)
-    assert from_v1(v1_encode(channel, parts)) == (channel, parts)
+    assert frame == encode_v1(channel, parts)
+    assert from_v1(encode_v1(channel, parts)) == (channel, parts)
     assert from_v1(frame) == (channel, parts)
 
 
@@ -109,7 +86,7 @@ def test_legacy_binary_with_buffers_matches_the_protocol() -> None:
     parts, header = kernel_parts("comm_msg", {"comm_id": "c", "data": {}})
     frame = to_legacy("iopub", [*parts, *BUFFERS], header)
     assert isinstance(frame, bytes)
-    msg, buffers = legacy_binary_decode(frame)
+    msg, buffers = decode_legacy_binary(frame)
     assert buffers == BUFFERS
     assert msg["channel"] == "iopub" and msg["msg_type"] == "comm_msg"
     assert msg["content"] == {"comm_id": "c", "data": {}}
@@ -133,7 +110,7 @@ def test_legacy_text_without_channel_goes_to_shell() -> None:
 @pytest.mark.parametrize("buffers", [[], BUFFERS], ids=["no-buffers", "buffers"])
 def test_legacy_binary_from_client_round_trip(buffers: list[bytes]) -> None:
     msg = json.loads(SESSION.pack({**SESSION.msg("comm_msg", {"comm_id": "c", "data": {"x": 1}}), "channel": "shell"}))
-    channel, parts = from_legacy_binary(legacy_binary_encode(msg, buffers), SESSION.pack)
+    channel, parts = from_legacy_binary(encode_legacy_binary(msg, buffers), SESSION.pack)
     assert channel == "shell"
     assert [json.loads(p) for p in parts[:4]] == [msg["header"], msg["parent_header"], msg["metadata"], msg["content"]]
     assert parts[4:] == buffers
@@ -153,7 +130,7 @@ def test_server_legacy_binary_decodes_its_own_frames() -> None:
 
 
 def _valid_v1() -> bytes:
-    return v1_encode("shell", kernel_parts()[0])
+    return encode_v1("shell", kernel_parts()[0])
 
 
 @pytest.mark.parametrize(
@@ -163,7 +140,7 @@ def _valid_v1() -> bytes:
         pytest.param(b"\x06\x00\x00", id="shorter-than-count"),
         pytest.param(struct.pack("<Q", 6) + b"\x00" * 16, id="shorter-than-offsets"),
         pytest.param(struct.pack("<Q", 2**62) + b"\x00" * 64, id="huge-count"),
-        pytest.param(v1_encode("shell", [b"{}", b"{}", b"{}"]), id="too-few-parts"),
+        pytest.param(encode_v1("shell", [b"{}", b"{}", b"{}"]), id="too-few-parts"),
     ],
 )
 def test_v1_too_short(frame: bytes) -> None:
@@ -203,7 +180,7 @@ def test_legacy_binary_too_short(frame: bytes) -> None:
 
 def test_legacy_binary_offsets_out_of_order() -> None:
     msg = json.loads(SESSION.pack(SESSION.msg("comm_msg", {})))
-    frame = bytearray(legacy_binary_encode(msg, [b"abc", b"defg"]))
+    frame = bytearray(encode_legacy_binary(msg, [b"abc", b"defg"]))
     offsets = list(struct.unpack_from(">3I", frame, 4))
     struct.pack_into(">3I", frame, 4, offsets[0], offsets[2], offsets[1])
     with pytest.raises(ProtocolError):
@@ -212,7 +189,7 @@ def test_legacy_binary_offsets_out_of_order() -> None:
 
 def test_legacy_binary_offset_past_the_end() -> None:
     msg = json.loads(SESSION.pack(SESSION.msg("comm_msg", {})))
-    frame = bytearray(legacy_binary_encode(msg, [b"abc"]))
+    frame = bytearray(encode_legacy_binary(msg, [b"abc"]))
     struct.pack_into(">I", frame, 8, len(frame) + 10)
     with pytest.raises(ProtocolError):
         from_legacy_binary(bytes(frame), SESSION.pack)

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from kernel_client import open_channels, python_kernelspec, start_kernel, wait_until
+from kerneltools import python_kernelspec, wait_until
 
 from jupyter_core_server.auth.identity import Identity
 from jupyter_core_server.hookspecs import hookimpl
 from jupyter_core_server.keys import KERNEL_SERVICE
+from jupyter_core_server.pytest_plugin import open_kernel_channels, start_kernel
 
 NAMESPACE = "print(sorted(k for k in globals() if not k.startswith('_')))"
 
@@ -23,7 +24,7 @@ def config(**kernel_service: Any) -> Any:
 
 
 async def run(client: Any, kernel_id: str, code: str) -> str:
-    async with open_channels(client, kernel_id, "v1") as kc:
+    async with open_kernel_channels(client, kernel_id, "v1") as kc:
         reply = await kc.execute(code)
         assert reply.reply.content["status"] == "ok", reply.reply.content
         return reply.stream()
@@ -56,7 +57,7 @@ async def test_pooled_kernel_is_a_clean_fresh_kernel_and_the_pool_refills(jcs_cl
     assert kernel_id in pooled_ids
     fresh_id = await start_kernel(jcs_client, name="python3", kernel_id="5f6b3a9e-0d4e-4a51-9b57-0c2f9e7f1a10")
     assert fresh_id not in pooled_ids
-    async with open_channels(jcs_client, kernel_id, "v1") as kc:
+    async with open_kernel_channels(jcs_client, kernel_id, "v1") as kc:
         reply = await kc.execute(NAMESPACE, store_history=True)
         assert reply.reply.content["execution_count"] == 1  # nothing ran visibly before
         pooled_namespace = reply.stream()
@@ -199,7 +200,7 @@ async def test_idle_kernels_are_culled_but_busy_and_connected_ones_are_not(jcs_c
         idle = (await response.json())["kernel"]["id"]
     busy = await start_kernel(jcs_client, name="python3")
     connected = await start_kernel(jcs_client, name="python3")
-    async with open_channels(jcs_client, busy, "v1") as busy_client, open_channels(jcs_client, connected, "v1"):
+    async with open_kernel_channels(jcs_client, busy, "v1") as busy_client, open_kernel_channels(jcs_client, connected, "v1"):
         await busy_client.send("shell", "execute_request", {"code": "import time; time.sleep(8)", "silent": False})
         await busy_client.receive(lambda m: m.msg_type == "status" and m.content["execution_state"] == "busy")
 
@@ -220,7 +221,7 @@ async def _without(ids: Any, kernel_id: str) -> bool:
 @config(cull_idle_timeout=1, cull_interval=1, cull_busy=True)
 async def test_cull_busy_culls_a_kernel_that_runs_too_long(jcs_client) -> None:
     busy = await start_kernel(jcs_client, name="python3")
-    async with open_channels(jcs_client, busy, "v1") as kc:
+    async with open_kernel_channels(jcs_client, busy, "v1") as kc:
         await kc.send("shell", "execute_request", {"code": "import time; time.sleep(30)", "silent": False})
         await kc.receive(lambda m: m.msg_type == "status" and m.content["execution_state"] == "busy")
     async def gone() -> bool:

@@ -14,9 +14,9 @@ from typing import Any
 
 import aiohttp
 import pytest
-from kernel_client import open_channels, start_kernel, wait_until
+from kerneltools import wait_until
 
-from jupyter_core_server.pytest_plugin import ServerProcess
+from jupyter_core_server.pytest_plugin import ServerProcess, open_kernel_channels, start_kernel
 
 
 class UrlClient:
@@ -52,7 +52,7 @@ async def get_json(client: UrlClient, path: str) -> Any:
 
 
 async def run(client: UrlClient, kernel_id: str, code: str) -> str:
-    async with open_channels(client, kernel_id, "v1") as kc:
+    async with open_kernel_channels(client, kernel_id, "v1") as kc:
         reply = await kc.execute(code)
         assert reply.reply.content["status"] == "ok", reply.reply.content
         return reply.stream()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from kernel_client import FRAMINGS, Message, open_channels, start_kernel, wait_until
+from kerneltools import wait_until
+
+from jupyter_core_server.pytest_plugin import KERNEL_FRAMINGS, KernelMessage, open_kernel_channels, start_kernel
 
 LOOP = """
 import time
@@ -17,7 +19,7 @@ for i in range({count}):
 EXECUTE = {"silent": False, "store_history": False, "user_expressions": {}, "allow_stdin": False}
 
 
-def stdout_lines(messages: list[Message], msg_id: str) -> list[int]:
+def stdout_lines(messages: list[KernelMessage], msg_id: str) -> list[int]:
     text = "".join(
         m.content["text"] for m in messages if m.parent_id == msg_id and m.msg_type == "stream" and m.content["name"] == "stdout"
     )
@@ -29,9 +31,9 @@ async def disconnect_and_reconnect(client, framing: str, count: int, pause: floa
     kernel_id = await start_kernel(client, name="python3")
     session_id = f"reconnecting-{framing}"
 
-    async with open_channels(client, kernel_id, framing, session_id=session_id) as first:
+    async with open_kernel_channels(client, kernel_id, framing, session_id=session_id) as first:
         msg_id = await first.send("shell", "execute_request", {"code": LOOP.format(count=count, pause=pause), **EXECUTE})
-        before: list[Message] = []
+        before: list[KernelMessage] = []
         while len(stdout_lines(before, msg_id)) < away_after:
             before.append(await first.receive(lambda m: m.parent_id == msg_id, timeout=30))
         before += [m for m in await first.disconnect() if m.parent_id == msg_id]
@@ -40,7 +42,7 @@ async def disconnect_and_reconnect(client, framing: str, count: int, pause: floa
 
     await asyncio.sleep(0.5)  # the kernel keeps printing while nobody listens
 
-    async with open_channels(client, kernel_id, framing, session_id=session_id) as second:
+    async with open_kernel_channels(client, kernel_id, framing, session_id=session_id) as second:
         after = await second.collect(msg_id, timeout=60)
         assert after.reply.content["status"] == "ok"
         assert not after.stream("stderr"), after.stream("stderr")  # no loss notice: nothing was lost
@@ -50,7 +52,7 @@ async def disconnect_and_reconnect(client, framing: str, count: int, pause: floa
     assert lines_before + lines_after == list(range(count))
 
 
-@pytest.mark.parametrize("framing", FRAMINGS)
+@pytest.mark.parametrize("framing", KERNEL_FRAMINGS)
 async def test_every_line_arrives_once_in_order_across_a_reconnect(jcs_client, framing: str) -> None:
     await disconnect_and_reconnect(jcs_client, framing, count=1000, pause=0.002, away_after=150)
 
@@ -60,16 +62,16 @@ async def test_messages_queued_for_a_slow_client_are_replayed_when_it_leaves(jcs
     # queued when the client leaves was never written, so it must be replayed, not dropped.
     kernel_id = await start_kernel(jcs_client, name="python3")
     code = 'for i in range(300):\n    print(i, "x" * 50_000, flush=True)'
-    async with open_channels(jcs_client, kernel_id, "v1", session_id="slow-reader") as first:
+    async with open_kernel_channels(jcs_client, kernel_id, "v1", session_id="slow-reader") as first:
         msg_id = await first.send("shell", "execute_request", {"code": code, **EXECUTE})
         await asyncio.sleep(1.0)  # not reading: the socket buffers fill up and the server queues the rest
         before = [m for m in await first.disconnect() if m.parent_id == msg_id]
 
-    async with open_channels(jcs_client, kernel_id, "v1", session_id="slow-reader") as second:
+    async with open_kernel_channels(jcs_client, kernel_id, "v1", session_id="slow-reader") as second:
         after = await second.collect(msg_id, timeout=30)
         assert not after.stream("stderr"), after.stream("stderr")
 
-    def numbers(messages: list[Message]) -> list[int]:
+    def numbers(messages: list[KernelMessage]) -> list[int]:
         text = "".join(m.content["text"] for m in messages if m.msg_type == "stream" and m.content["name"] == "stdout")
         return [int(line.split()[0]) for line in text.splitlines()]
 
@@ -82,7 +84,7 @@ async def test_client_is_told_when_the_replay_buffer_overflowed(jcs_client) -> N
     kernel_id = await start_kernel(jcs_client, name="python3")
     code = 'import time\nfor i in range(300):\n    print("line", i, "x" * 40, flush=True)\n    time.sleep(0.001)'
 
-    async with open_channels(jcs_client, kernel_id, "v1", session_id="small-buffer") as first:
+    async with open_kernel_channels(jcs_client, kernel_id, "v1", session_id="small-buffer") as first:
         msg_id = await first.send("shell", "execute_request", {"code": code, **EXECUTE})
         await first.receive(lambda m: m.parent_id == msg_id and m.msg_type == "stream", timeout=30)
         await first.disconnect()
@@ -93,7 +95,7 @@ async def test_client_is_told_when_the_replay_buffer_overflowed(jcs_client) -> N
 
     await wait_until(idle, timeout=30)
 
-    async with open_channels(jcs_client, kernel_id, "v1", session_id="small-buffer") as second:
+    async with open_kernel_channels(jcs_client, kernel_id, "v1", session_id="small-buffer") as second:
         notice = await second.receive(lambda m: m.msg_type == "stream" and m.content["name"] == "stderr", timeout=10)
         assert "lost" in notice.content["text"]
         # what the buffer kept is the newest output, replayed after the notice

@@ -9,9 +9,19 @@ import uuid
 
 import aiohttp
 import pytest
-from kernel_client import FRAMINGS, V1_PROTOCOL, KernelClient, Reply, encode_v1, open_channels, start_kernel, wait_until
+from kerneltools import wait_until
 
-framings = pytest.mark.parametrize("framing", FRAMINGS)
+from jupyter_core_server.pytest_plugin import (
+    KERNEL_FRAMINGS,
+    V1_KERNEL_PROTOCOL,
+    KernelChannels,
+    KernelReply,
+    encode_v1,
+    open_kernel_channels,
+    start_kernel,
+)
+
+framings = pytest.mark.parametrize("framing", KERNEL_FRAMINGS)
 
 # Published by the kernel on IOPub with binary buffers, as a widget library would.
 DISPLAY_WITH_BUFFERS = """
@@ -37,13 +47,13 @@ _comm.get_comm_manager().register_target("echo", _echo_target)
 """
 
 
-async def kernel_info(kc: KernelClient) -> dict:
+async def kernel_info(kc: KernelChannels) -> dict:
     reply = await kc.request("kernel_info_request")
     assert reply.reply.content["status"] == "ok"
     return reply.reply.content
 
 
-async def answer_input(kc: KernelClient, value: str) -> None:
+async def answer_input(kc: KernelChannels, value: str) -> None:
     """Run ``input()`` in the kernel, answer its input_request over stdin, check the value arrived."""
     msg_id = await kc.send("shell", "execute_request", {
         "code": 'print("got", input("prompt> "))', "silent": False, "store_history": False,
@@ -58,7 +68,7 @@ async def answer_input(kc: KernelClient, value: str) -> None:
     assert reply.stream("stdout") == f"got {value}\n"
 
 
-def idle(reply: Reply) -> bool:
+def idle(reply: KernelReply) -> bool:
     return any(m.content.get("execution_state") == "idle" for m in reply.of_type("status"))
 
 
@@ -68,7 +78,7 @@ def idle(reply: Reply) -> bool:
 @framings
 async def test_kernel_info_execute_stdout_and_stdin(jcs_client, framing: str) -> None:
     kernel_id = await start_kernel(jcs_client, name="python3")
-    async with open_channels(jcs_client, kernel_id, framing) as kc:
+    async with open_kernel_channels(jcs_client, kernel_id, framing) as kc:
         info = await kernel_info(kc)
         assert info["language_info"]["name"] == "python"
         assert info["implementation"] == "ipython"
@@ -89,7 +99,7 @@ async def test_kernel_info_execute_stdout_and_stdin(jcs_client, framing: str) ->
 @framings
 async def test_binary_buffers_round_trip(jcs_client, framing: str) -> None:
     kernel_id = await start_kernel(jcs_client, name="python3")
-    async with open_channels(jcs_client, kernel_id, framing) as kc:
+    async with open_kernel_channels(jcs_client, kernel_id, framing) as kc:
         # kernel -> client: a display_data and a comm_open, each with buffers
         reply = await kc.execute(DISPLAY_WITH_BUFFERS)
         [display] = reply.of_type("display_data")
@@ -104,8 +114,6 @@ async def test_binary_buffers_round_trip(jcs_client, framing: str) -> None:
         # messages without buffers keep their usual frame type
         assert {m.frame for m in reply.messages if not m.buffers} == {"binary" if framing == "v1" else "text"}
 
-        if framing == "legacy-text":
-            return  # a text-only client has no way to send buffers
         # client -> kernel: a comm_msg with buffers to a comm that echoes them back
         assert (await kc.execute(ECHO_TARGET)).reply.content["status"] == "ok"
         comm_id = uuid.uuid4().hex
@@ -123,7 +131,7 @@ async def test_binary_buffers_round_trip(jcs_client, framing: str) -> None:
 @framings
 async def test_interrupt_restart_and_shutdown(jcs_client, framing: str) -> None:
     kernel_id = await start_kernel(jcs_client, name="python3")
-    async with open_channels(jcs_client, kernel_id, framing) as kc:
+    async with open_kernel_channels(jcs_client, kernel_id, framing) as kc:
         msg_id = await kc.send("shell", "execute_request", {
             "code": "import time; time.sleep(60)", "silent": False, "store_history": False,
             "user_expressions": {}, "allow_stdin": False,
@@ -158,7 +166,7 @@ async def test_interrupt_restart_and_shutdown(jcs_client, framing: str) -> None:
 
 async def test_kernel_death_is_announced_and_the_kernel_restarted(jcs_client) -> None:
     kernel_id = await start_kernel(jcs_client, name="python3")
-    async with open_channels(jcs_client, kernel_id, "v1") as kc:
+    async with open_kernel_channels(jcs_client, kernel_id, "v1") as kc:
         pid = int((await kc.execute("import os; print(os.getpid())")).stream())
         os.kill(pid, signal.SIGKILL)
         # the kernel cannot say it died: the server synthesizes the status message
@@ -175,7 +183,7 @@ async def test_kernel_death_is_announced_and_the_kernel_restarted(jcs_client) ->
 @framings
 async def test_malformed_frames_are_dropped_and_the_connection_lives_on(jcs_client, framing: str) -> None:
     kernel_id = await start_kernel(jcs_client, name="python3")
-    async with open_channels(jcs_client, kernel_id, framing) as kc:
+    async with open_kernel_channels(jcs_client, kernel_id, framing) as kc:
         if framing == "v1":
             await kc.ws.send_bytes(b"\x01\x02")  # shorter than its offset count
             await kc.ws.send_bytes(encode_v1("shell", [b"{not json", b"{}", b"{}", b"{}"]))
@@ -183,8 +191,7 @@ async def test_malformed_frames_are_dropped_and_the_connection_lives_on(jcs_clie
         else:
             await kc.ws.send_str("{not json")
             await kc.ws.send_str('{"content": {}}')  # no header
-            if framing == "legacy-binary":
-                await kc.ws.send_bytes(b"\x00\x00\x00\x02\x00\x00\x00\x0c\x00\x00\x00\x0d{x")
+            await kc.ws.send_bytes(b"\x00\x00\x00\x02\x00\x00\x00\x0c\x00\x00\x00\x0d{x")
         await kernel_info(kc)
         assert not kc.closed
 
@@ -195,11 +202,11 @@ async def test_malformed_frames_are_dropped_and_the_connection_lives_on(jcs_clie
 async def test_v1_only_when_offered_and_access_checks(jcs_server, jcs_client) -> None:
     kernel_id = await start_kernel(jcs_client, name="python3")
     path = f"api/kernels/{kernel_id}/channels"
-    for protocols, expected in [((), None), (("something.else",), None), (("something.else", V1_PROTOCOL), V1_PROTOCOL)]:
+    for protocols, expected in [((), None), (("something.else",), None), (("something.else", V1_KERNEL_PROTOCOL), V1_KERNEL_PROTOCOL)]:
         async with jcs_client.ws_connect(path, protocols=protocols) as ws:
             assert ws.protocol == expected
     async with jcs_client.ws_connect(path, protocols=("something.else",)) as ws:
-        kc = KernelClient(ws, "legacy-text", "check")  # without v1 the server speaks legacy JSON text
+        kc = KernelChannels(ws, "legacy", "check")  # without v1 the server speaks legacy JSON text
         await kernel_info(kc)
 
     # without a token: refused before the upgrade; with the token in the query: accepted
@@ -221,7 +228,7 @@ async def test_v1_only_when_offered_and_access_checks(jcs_server, jcs_client) ->
 
 async def test_two_clients_share_iopub_but_not_replies(jcs_client) -> None:
     kernel_id = await start_kernel(jcs_client, name="python3")
-    async with open_channels(jcs_client, kernel_id, "v1") as a, open_channels(jcs_client, kernel_id, "legacy-text") as b:
+    async with open_kernel_channels(jcs_client, kernel_id, "v1") as a, open_kernel_channels(jcs_client, kernel_id, "legacy") as b:
         async with jcs_client.get(f"api/kernels/{kernel_id}") as response:
             assert (await response.json())["connections"] == 2
 
@@ -242,9 +249,9 @@ async def test_two_clients_share_iopub_but_not_replies(jcs_client) -> None:
 
 async def test_same_session_id_replaces_the_stale_connection(jcs_client) -> None:
     kernel_id = await start_kernel(jcs_client, name="python3")
-    async with open_channels(jcs_client, kernel_id, "v1", session_id="shared") as first:
+    async with open_kernel_channels(jcs_client, kernel_id, "v1", session_id="shared") as first:
         await kernel_info(first)
-        async with open_channels(jcs_client, kernel_id, "legacy-text", session_id="shared") as second:
+        async with open_kernel_channels(jcs_client, kernel_id, "legacy", session_id="shared") as second:
             await first.wait_closed(timeout=10)
             assert first.closed
             await kernel_info(second)

@@ -6,7 +6,9 @@ import asyncio
 import uuid
 
 import pytest
-from kernel_client import open_channels, start_kernel, wait_until
+from kerneltools import wait_until
+
+from jupyter_core_server.pytest_plugin import open_kernel_channels, start_kernel
 
 MODEL_KEYS = {"id", "name", "last_activity", "execution_state", "connections"}
 
@@ -93,7 +95,7 @@ async def test_env_allow_list(jcs_client, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.delenv("JCS_ALLOWED", raising=False)
     monkeypatch.delenv("KERNEL_FOO", raising=False)
     kernel_id = await start_kernel(jcs_client, name="python3", env={"KERNEL_FOO": "bar baz", "JCS_ALLOWED": "yes"})
-    async with open_channels(jcs_client, kernel_id, "v1") as kc:
+    async with open_kernel_channels(jcs_client, kernel_id, "v1") as kc:
         reply = await kc.execute('import os; print(repr(os.environ.get("KERNEL_FOO")), repr(os.environ.get("JCS_ALLOWED")))')
         assert reply.stream() == "'bar baz' 'yes'\n"
 
@@ -128,7 +130,7 @@ async def test_interrupt_restart_and_status_counts(jcs_client) -> None:
     assert model["id"] == kernel_id and MODEL_KEYS <= set(model)
 
     second = await start_kernel(jcs_client, name="python3")
-    async with open_channels(jcs_client, kernel_id, "v1") as a, open_channels(jcs_client, second, "legacy-text"):
+    async with open_kernel_channels(jcs_client, kernel_id, "v1") as a, open_kernel_channels(jcs_client, second, "legacy"):
         await a.execute("pass")
         async with jcs_client.get("api/status") as response:
             status = await response.json()
@@ -144,7 +146,7 @@ async def test_interrupt_restart_and_status_counts(jcs_client) -> None:
 
 async def test_last_activity_counts_user_requests_not_frontend_chatter(jcs_client) -> None:
     kernel_id = await start_kernel(jcs_client, name="python3")
-    async with open_channels(jcs_client, kernel_id, "v1") as kc:
+    async with open_kernel_channels(jcs_client, kernel_id, "v1") as kc:
         await kc.request("kernel_info_request")
         start = await get_model(jcs_client, kernel_id)
         await asyncio.sleep(0.05)

@@ -11,9 +11,10 @@ from importlib.metadata import PackageNotFoundError, distribution
 from pathlib import Path
 
 import pytest
-from kernel_client import open_channels, python_kernelspec, start_kernel
+from kerneltools import python_kernelspec
 
 from jupyter_core_server.keys import KERNEL_SERVICE
+from jupyter_core_server.pytest_plugin import open_kernel_channels, start_kernel
 
 PROVISIONER = "jcs-test-provisioner"
 
@@ -43,13 +44,13 @@ async def test_kernel_starts_through_an_installed_provisioner(provisioned_spec: 
     kernel_id = await start_kernel(jcs_client, name=provisioned_spec)
     provisioner = jcs_server.web_app[KERNEL_SERVICE].manager.get_kernel(kernel_id).provisioner
     assert type(provisioner).__name__ == "MarkerProvisioner"
-    async with open_channels(jcs_client, kernel_id, "v1") as kc:
+    async with open_kernel_channels(jcs_client, kernel_id, "v1") as kc:
         reply = await kc.execute('import os; print(os.environ.get("JCS_PROVISIONED"))')
         assert reply.stream() == "1\n"
 
     # and the default kernelspec still goes through jupyter_client's local provisioner
     plain = await start_kernel(jcs_client, name="python3")
-    async with open_channels(jcs_client, plain, "v1") as kc:
+    async with open_kernel_channels(jcs_client, plain, "v1") as kc:
         assert (await kc.execute('import os; print(os.environ.get("JCS_PROVISIONED"))')).stream() == "None\n"
 
 
@@ -69,7 +70,7 @@ async def test_a_remote_shaped_provisioner_plugs_in_unchanged(separate_spec: str
     own_file = provisioner.connection_file
     assert own_file != km.connection_file and Path(own_file).exists()
     probe = "import os, sys; print(os.getpgid(0) == os.getpid(), os.getpgid(0) != os.getpgid(os.getppid()), sys.argv[-1])"
-    async with open_channels(jcs_client, kernel_id, "v1") as kc:
+    async with open_kernel_channels(jcs_client, kernel_id, "v1") as kc:
         assert (await kc.execute(probe)).stream().split() == ["True", "True", own_file]
         # Interrupts reach the kernel through the provisioner's own signalling. The cell
         # catches SIGINT itself: whether ipykernel turns a SIGINT into KeyboardInterrupt
@@ -84,7 +85,7 @@ async def test_a_remote_shaped_provisioner_plugs_in_unchanged(separate_spec: str
         assert output.content["text"] == "interrupted\n"
     async with jcs_client.post(f"api/kernels/{kernel_id}/restart") as response:
         assert response.status == 200
-    async with open_channels(jcs_client, kernel_id, "v1") as kc:
+    async with open_kernel_channels(jcs_client, kernel_id, "v1") as kc:
         assert (await kc.execute("print('after restart')")).stream() == "after restart\n"
     pid = provisioner.pid
     async with jcs_client.delete(f"api/kernels/{kernel_id}") as response:

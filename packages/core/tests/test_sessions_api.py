@@ -7,7 +7,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from kernel_client import start_kernel
+
+from jupyter_core_server.pytest_plugin import start_kernel
 
 NOTEBOOK = {"path": "work/analysis.ipynb", "type": "notebook", "name": "analysis.ipynb", "kernel": {"name": "python3"}}
 

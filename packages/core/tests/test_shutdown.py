@@ -17,9 +17,9 @@ from typing import Any, BinaryIO
 import aiohttp
 import pytest
 from importlib_metadata import entry_points
-from kernel_client import open_channels, start_kernel
 
 from jupyter_core_server.plugins import ENTRY_POINT_GROUP
+from jupyter_core_server.pytest_plugin import open_kernel_channels, start_kernel
 
 BANNER_URL = re.compile(r"^    (http://127\.0\.0\.1:\d+/)\?token=(\w+)$")
 
@@ -114,12 +114,12 @@ async def test_stopping_the_server_stops_every_kernel(tmp_path: Path, how: str) 
                 client = RemoteClient(url, session)
                 kernel_ids = [await start_kernel(client, name="python3") for _ in range(2)]
                 for kernel_id in kernel_ids:
-                    async with open_channels(client, kernel_id, "v1") as kc:
+                    async with open_kernel_channels(client, kernel_id, "v1") as kc:
                         pids.append(int((await kc.execute("import os; print(os.getpid())")).stream()))
                 assert all(is_running(pid) for pid in pids) and len(set(pids)) == 2
 
                 # stop while a client is still connected: the server must not wait for it
-                async with open_channels(client, kernel_ids[0], "v1") as kc:
+                async with open_kernel_channels(client, kernel_ids[0], "v1") as kc:
                     if how == "POST /api/shutdown":
                         async with session.post(url + "api/shutdown") as response:
                             assert response.status == 202

@@ -12,9 +12,9 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from kernel_client import KernelClient
 
 from jupyter_core_server import hookimpl
+from jupyter_core_server.pytest_plugin import KernelChannels
 
 UPGRADE_HEADERS = {
     "Upgrade": "websocket",
@@ -66,7 +66,7 @@ async def test_cookie_websocket_still_connects(jcs_server, jcs_client, browser) 
     async with jcs_client.post("api/kernels", json={"name": "python3"}) as response:
         kernel_id = (await response.json())["id"]
     async with browser.ws_connect(jcs_server.ws_url(f"api/kernels/{kernel_id}/channels")) as ws:
-        kc = KernelClient(ws, "legacy-text", "cookie-session")
+        kc = KernelChannels(ws, "legacy", "cookie-session")
         reply = await kc.request("kernel_info_request")
         assert reply.reply.content["status"] == "ok"
     # and a cookie write with the XSRF header still works
