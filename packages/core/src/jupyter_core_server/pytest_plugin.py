@@ -207,7 +207,7 @@ def make_plugin_manager(
     :raises ValueError: When ``enabled`` names a plugin that is not installed.
     """
     installed = {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
-    wanted = installed if enabled is None else set(enabled)
+    wanted = set(installed if enabled is None else enabled)
     missing = sorted(wanted - installed)
     if missing:
         raise ValueError(f"plugin(s) not installed: {', '.join(missing)} (installed: {', '.join(sorted(installed))})")
