@@ -12,8 +12,10 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from jupyter_core_server import hookimpl
-from jupyter_core_server.openapi import build_spec, openapi_path, unmatched_routes
+from jupyter_core_server.app import CoreServerApp
+from jupyter_core_server.openapi import SpecConflict, build_spec, openapi_path, unmatched_routes
 from jupyter_core_server.pytest_plugin import run_server
+from jupyter_core_server.serve import run
 
 
 async def served_spec(jcs_client) -> dict[str, Any]:
@@ -129,7 +131,7 @@ async def test_undocumented_plugin_route_is_reported(jcs_server, jcs_client) -> 
 
 def test_two_plugins_describing_one_operation_is_an_error() -> None:
     fragment = {"paths": {"/x": {"get": {"responses": {"200": {"description": "x"}}}}}}
-    with pytest.raises(ValueError, match="GET /x is described by a and b"):
+    with pytest.raises(ValueError, match="GET /x is described by both plugin .a. and plugin .b."):
         build_spec("/", [("a", fragment), ("b", fragment)])
 
 
@@ -137,7 +139,7 @@ def test_conflicting_components_are_an_error() -> None:
     one = {"components": {"schemas": {"Thing": {"type": "string"}}}}
     other = {"components": {"schemas": {"Thing": {"type": "integer"}}}}
     build_spec("/", [("a", one), ("b", one)])  # identical definitions may be shared
-    with pytest.raises(ValueError, match="components.schemas.Thing is defined differently by b"):
+    with pytest.raises(ValueError, match="components.schemas.Thing is defined differently by plugin .b."):
         build_spec("/", [("a", one), ("b", other)])
 
 
@@ -175,3 +177,49 @@ async def test_static_files_are_described(jcs_register_plugin, jcs_plugin_manage
         validate(server.app.openapi)
         assert "/static/assets/{filename}" in server.app.openapi["paths"]
         assert unmatched_routes(server.web_app, server.app.openapi) == (set(), set())
+
+
+class Describes:
+    """Describes ``GET /api/status`` again, as a careless plugin might."""
+
+    @hookimpl
+    def openapi_spec(self) -> Mapping[str, Any]:
+        return {"paths": {"/api/status": {"get": {"responses": {"200": {"description": "mine"}}}}}}
+
+
+async def test_a_conflicting_description_stops_the_start_up(jcs_register_plugin, jcs_config, jcs_plugin_manager) -> None:
+    jcs_register_plugin(Describes(), "describes")
+    with pytest.raises(SpecConflict, match=r"GET /api/status is described by both plugin 'api' and plugin 'describes'"):
+        async with run_server(jcs_config, jcs_plugin_manager):
+            pass  # pragma: no cover - must not start
+
+
+def test_the_command_line_reports_a_conflict_in_one_line(
+    jcs_register_plugin, jcs_config, jcs_plugin_manager, capsys: pytest.CaptureFixture[str]
+) -> None:
+    jcs_register_plugin(Describes(), "describes")
+    server = CoreServerApp(config=jcs_config)
+    jcs_plugin_manager.load_enabled()
+    server.initialize([], plugin_manager=jcs_plugin_manager)
+    with pytest.raises(SystemExit) as stopped:
+        run(server)
+    assert stopped.value.code == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "jupyter-core-server: cannot start: GET /api/status is described by both plugin 'api' and plugin 'describes'"
+    ]
+
+
+class Configures:
+    @hookimpl
+    def configure_server(self, server: CoreServerApp) -> None:
+        server.base_url = "/configured/"
+
+
+def test_make_app_alone_runs_configure_server(jcs_register_plugin, jcs_config, jcs_plugin_manager) -> None:
+    jcs_register_plugin(Configures(), "configures")
+    server = CoreServerApp(config=jcs_config)
+    jcs_plugin_manager.load_enabled()
+    server.initialize([], plugin_manager=jcs_plugin_manager)
+    app = server.make_app()
+    assert server.base_url == "/configured/"
+    assert "/configured/api/status" in {resource.canonical for resource in app.router.resources()}

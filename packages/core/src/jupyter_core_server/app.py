@@ -203,13 +203,14 @@ class CoreServerApp(JupyterApp):
 
     @property
     def openapi(self) -> dict[str, Any]:
-        """The merged OpenAPI document, built on first use (it costs start-up time otherwise)."""
+        """The merged OpenAPI document (built and checked by :meth:`make_app`)."""
         if self._openapi is None:
             pm = self.plugin_manager
             assert pm is not None
             statics = [r.name for r in pm.active() if f"GET /static/{r.name}/" in r.routes]
             self._openapi = build_spec(self.base_url, pm.call_each("openapi_spec", server=self), statics)
         return self._openapi
+
     _stop: asyncio.Event | None = None
 
     def request_stop(self) -> None:
@@ -372,9 +373,18 @@ class CoreServerApp(JupyterApp):
         return EdgeSettings(self.request_header_timeout, self.response_header_defaults())
 
     def make_app(self) -> web.Application:
-        """Assemble the ``aiohttp`` application from the core and every enabled plugin."""
+        """Assemble the ``aiohttp`` application from the core and every enabled plugin.
+
+        Runs ``configure_server``, the route and static hooks, builds the OpenAPI document
+        and collects the plugins' start-up contexts: everything but listening.
+
+        :raises RouteConflict: when two plugins claim one route.
+        :raises SpecConflict: when two plugins describe one route or one component differently.
+        """
         pm = self.plugin_manager
         assert pm is not None and self.authenticator is not None, "call initialize() first"
+        # Every hook the server runs, in its order: plugins adjust the settings first.
+        pm.call_each("configure_server", server=self)
         middlewares: list[Any] = [
             make_error_middleware(self.debug),
             make_edge_middleware(self.max_body_size),  # before authentication: malformed Host, oversized body
@@ -391,6 +401,8 @@ class CoreServerApp(JupyterApp):
         app[WEBSOCKETS] = weakref.WeakSet()
         app[ROUTE_INFO] = {}
         self._add_routes(app, pm)
+        self._openapi = None
+        self.openapi  # noqa: B018 - built now, so that two plugins describing one route stop the start-up
         for name, context in pm.dependency_order(pm.call_each("app_context", server=self)):
             app.cleanup_ctx.append(self._guarded_context(pm, name, context))
         app.cleanup_ctx.append(_mark_ready)

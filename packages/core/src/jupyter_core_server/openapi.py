@@ -18,10 +18,14 @@ from aiohttp import web
 from ._version import __version__
 from .keys import ROUTE_INFO
 
-__all__ = ["build_spec", "load_fragment", "openapi_path", "unmatched_routes"]
+__all__ = ["SpecConflict", "build_spec", "load_fragment", "openapi_path", "unmatched_routes"]
 
 _PARAM = re.compile(r"\{(\w+)(?::[^{}]*(?:\{[^{}]*\}[^{}]*)*)?\}")
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+class SpecConflict(ValueError):
+    """Two plugins describe the same operation, or the same component differently."""
 
 
 def load_fragment(package: str, name: str = "openapi.yaml") -> dict[str, Any]:
@@ -57,7 +61,7 @@ def _static_fragment(plugin: str) -> dict[str, Any]:
 def build_spec(base_url: str, fragments: Iterable[tuple[str, Mapping[str, Any]]], static_plugins: Iterable[str] = ()) -> dict[str, Any]:
     """Merge fragments into one OpenAPI 3.1 document.
 
-    :raises ValueError: when two plugins describe the same path and method or define the
+    :raises SpecConflict: when two plugins describe the same path and method or define the
         same component differently.
     """
     paths: dict[str, dict[str, Any]] = {}
@@ -69,14 +73,14 @@ def build_spec(base_url: str, fragments: Iterable[tuple[str, Mapping[str, Any]]]
             target = paths.setdefault(path, {})
             for method, operation in item.items():
                 if method in _METHODS and (path, method) in owner:
-                    raise ValueError(f"{method.upper()} {path} is described by {owner[path, method]} and {plugin}")
+                    raise SpecConflict(f"{method.upper()} {path} is described by both plugin {owner[path, method]!r} and plugin {plugin!r}")
                 owner[path, method] = plugin
                 target[method] = operation
         for kind, entries in (fragment.get("components") or {}).items():
             section = components.setdefault(kind, {})
             for name, value in entries.items():
                 if name in section and section[name] != value:
-                    raise ValueError(f"components.{kind}.{name} is defined differently by {plugin}")
+                    raise SpecConflict(f"OpenAPI components.{kind}.{name} is defined differently by plugin {plugin!r}")
                 section[name] = value
     components.setdefault("securitySchemes", {}).update(
         {

@@ -17,6 +17,8 @@ from aiohttp.abc import AbstractAccessLogger
 
 from ._version import __version__
 from .edge import EdgeRunner
+from .openapi import SpecConflict
+from .routing import RouteConflict
 from .runtime import remove_runtime_file, write_runtime_file
 
 if TYPE_CHECKING:
@@ -115,9 +117,7 @@ def banner(server: CoreServerApp, url: str) -> str:
 
 
 async def start(server: CoreServerApp) -> tuple[web.AppRunner, str]:
-    """Let plugins adjust the settings, assemble the application, run plugin start-up and listen."""
-    assert server.plugin_manager is not None, "call initialize() first"
-    server.plugin_manager.call_each("configure_server", server=server)
+    """Assemble the application (plugins adjust the settings first), run plugin start-up and listen."""
     app = server.make_app()
     runner = EdgeRunner(
         app,
@@ -177,6 +177,9 @@ def run(server: CoreServerApp) -> None:
     """Run :func:`serve` in a new event loop (the CLI's entry)."""
     try:
         asyncio.run(serve(server))
+    except (RouteConflict, SpecConflict) as exc:
+        print(f"jupyter-core-server: cannot start: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
     except OSError as exc:
         print(f"jupyter-core-server: cannot listen: {exc}", file=sys.stderr)
         raise SystemExit(1) from exc
