@@ -22,8 +22,8 @@ from typing import Any
 import aiohttp
 import pytest
 import yaml
-from jupyter_core_server.pytest_plugin import CliServer, ServerClient
-from wire import assert_json_error, has_plugin, needs, start_kernel
+from jupyter_core_server.pytest_plugin import CliServer, ServerClient, start_kernel
+from wire import assert_json_error, has_plugin, needs
 from yarl import URL
 
 BODY_METHODS = ("post", "put", "patch")
@@ -43,7 +43,7 @@ async def served_spec(client: ServerClient) -> dict[str, Any]:
 async def resources(client: ServerClient, root: Path) -> dict[str, str]:
     """Real values for every path parameter, so that requests reach the handlers' body parsing."""
     values = {"kernel_name": "python3", "resource": "kernel.json", "format": "html", "checkpoint_id": "checkpoint", "path": "doc.ipynb"}
-    values["kernel_id"] = await start_kernel(client)
+    values["kernel_id"] = await start_kernel(client, name="python3")
     async with client.post("api/sessions", json={"path": "s.ipynb", "type": "notebook", "kernel": {"id": values["kernel_id"]}}) as response:
         values["session_id"] = (await response.json())["id"]
     if has_plugin("contents"):

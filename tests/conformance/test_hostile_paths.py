@@ -14,8 +14,8 @@ import json
 from pathlib import Path
 
 import pytest
-from jupyter_core_server.pytest_plugin import ServerClient
-from wire import has_plugin, needs, run_code, terminal_output
+from jupyter_core_server.pytest_plugin import ServerClient, open_kernel_channels
+from wire import has_plugin, needs, terminal_output
 from yarl import URL
 
 SECRET = "the secret outside the root"
@@ -107,8 +107,8 @@ async def test_session_and_kernel_paths_never_start_a_kernel_outside_the_root(jc
         assert response.status in (201, 400, 403, 404), (response.status, text)
         kernel_ids = [kernel_id, (await response.json())["id"] if response.status == 201 else None]
     for kid in filter(None, kernel_ids):
-        async with jcs_client.ws_connect(f"api/kernels/{kid}/channels") as ws:
-            cwd = Path((await run_code(ws, "import os; print(os.getcwd())")).strip())
+        async with open_kernel_channels(jcs_client, kid, "legacy") as kc:
+            cwd = Path((await kc.execute("import os; print(os.getcwd())")).stream().strip())
         assert cwd == layout or layout in cwd.parents, (path, cwd)
 
 

@@ -1,8 +1,11 @@
-"""Small helpers for the conformance tests: kernel websocket messages in the legacy JSON framing."""
+"""Small helpers for the conformance tests: which plugins are installed, hand-made kernel messages, errors.
+
+The kernel websocket client is the published one (``jupyter_core_server.pytest_plugin``);
+the messages here are plain JSON that a test can break on purpose before sending.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import json
 import time
@@ -13,7 +16,7 @@ import aiohttp
 import pytest
 from importlib_metadata import entry_points
 from jupyter_core_server.plugins import ENTRY_POINT_GROUP, PluginManager
-from jupyter_core_server.pytest_plugin import ServerClient
+from jupyter_core_server.pytest_plugin import execute_content, make_plugin_manager
 
 TIMEOUT = 30.0
 PLUGIN_MODULES = {
@@ -28,10 +31,8 @@ FIXTURE_DISTRIBUTION = "jcs-demo-plugin"  # test plugins for tests/test_entry_po
 
 def installed_plugin_manager() -> PluginManager:
     """A strict plugin manager with every installed plugin except the entry-point test fixtures."""
-    pm = PluginManager(strict=True)
     fixtures = [ep.name for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.dist is not None and ep.dist.name.replace("_", "-") == FIXTURE_DISTRIBUTION]
-    pm.discover(dict.fromkeys(fixtures, False))
-    return pm
+    return make_plugin_manager(disabled=fixtures)
 
 
 def has_plugin(name: str) -> bool:
@@ -58,65 +59,9 @@ def message(msg_type: str, content: dict[str, Any], *, channel: str = "shell", s
     return {"header": header, "parent_header": {}, "metadata": {}, "content": content, "channel": channel}
 
 
-def execute(code: str, **kwargs: Any) -> dict[str, Any]:
-    return message("execute_request", {"code": code, "silent": False, "store_history": False, "allow_stdin": False}, **kwargs)
-
-
-async def receive(ws: aiohttp.ClientWebSocketResponse, timeout: float = TIMEOUT) -> dict[str, Any] | None:
-    """The next kernel message, or ``None`` when the connection closed."""
-    frame = await asyncio.wait_for(ws.receive(), timeout)
-    if frame.type == aiohttp.WSMsgType.TEXT:
-        decoded: dict[str, Any] = json.loads(frame.data)
-        return decoded
-    if frame.type == aiohttp.WSMsgType.BINARY:  # legacy binary: u32 count, offsets, JSON first
-        count = int.from_bytes(frame.data[:4], "big")
-        start = int.from_bytes(frame.data[4:8], "big")
-        end = int.from_bytes(frame.data[8:12], "big") if count > 1 else len(frame.data)
-        decoded = json.loads(frame.data[start:end])
-        return decoded
-    return None
-
-
-async def reply_to(ws: aiohttp.ClientWebSocketResponse, msg_id: str, timeout: float = TIMEOUT) -> tuple[dict[str, Any], str]:
-    """Wait for the shell reply to ``msg_id`` and the kernel's idle status after it; return the reply and the stdout.
-
-    IOPub and shell are separate channels, so output may arrive after the reply: the
-    ``idle`` status for the request is what says the output is complete.
-    """
-    deadline = time.monotonic() + timeout
-    stdout = ""
-    reply: dict[str, Any] | None = None
-    idle = False
-    while reply is None or not idle:
-        msg = await receive(ws, max(0.1, deadline - time.monotonic()))
-        if msg is None:
-            raise AssertionError(f"connection closed before the reply to {msg_id}")
-        if msg.get("parent_header", {}).get("msg_id") != msg_id:
-            continue
-        msg_type = msg["header"]["msg_type"]
-        if msg_type == "stream":
-            stdout += msg["content"].get("text", "")
-        elif msg_type == "status" and msg["content"].get("execution_state") == "idle":
-            idle = True
-        if msg.get("channel") == "shell":
-            reply = msg
-    return reply, stdout
-
-
-async def run_code(ws: aiohttp.ClientWebSocketResponse, code: str, timeout: float = TIMEOUT) -> str:
-    """Execute ``code`` and return its stdout once the reply came."""
-    request = execute(code)
-    await ws.send_str(json.dumps(request))
-    reply, stdout = await reply_to(ws, request["header"]["msg_id"], timeout)
-    assert reply["content"]["status"] == "ok", reply["content"]
-    return stdout
-
-
-async def start_kernel(client: ServerClient) -> str:
-    async with client.post("api/kernels", json={"name": "python3"}) as response:
-        assert response.status == 201, await response.text()
-        kernel_id: str = (await response.json())["id"]
-        return kernel_id
+def execute_message(code: str, **kwargs: Any) -> dict[str, Any]:
+    """An ``execute_request`` for ``code`` in the legacy JSON framing (see :func:`message`)."""
+    return message("execute_request", execute_content(code), **kwargs)
 
 
 async def assert_json_error(response: aiohttp.ClientResponse, *statuses: int) -> dict[str, Any]:

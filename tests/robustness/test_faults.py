@@ -23,11 +23,17 @@ from pathlib import Path
 import aiohttp
 import pytest
 from jupyter_core_server.plugins import PluginManager
-from jupyter_core_server.pytest_plugin import ServerClient, run_server
+from jupyter_core_server.pytest_plugin import (
+    ServerClient,
+    execute_content,
+    open_kernel_channels,
+    run_server,
+    start_kernel,
+)
 from traitlets.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "conformance"))
-from wire import execute, needs, receive, reply_to, run_code, start_kernel
+from wire import needs
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -52,29 +58,27 @@ async def wait_gone(pid: int, timeout: float) -> bool:
 
 
 async def test_kernel_sigkilled_mid_execute(jcs_client: ServerClient) -> None:
-    victim, bystander = await start_kernel(jcs_client), await start_kernel(jcs_client)
-    async with jcs_client.ws_connect(f"api/kernels/{victim}/channels") as ws, jcs_client.ws_connect(f"api/kernels/{bystander}/channels") as other:
-        pid = int(await run_code(ws, "import os; print(os.getpid())"))
-        request = execute("import time\nfor i in range(10_000):\n    print(i, flush=True)\n    time.sleep(0.01)")
-        await ws.send_str(json.dumps(request))
+    victim, bystander = await start_kernel(jcs_client, name="python3"), await start_kernel(jcs_client, name="python3")
+    async with open_kernel_channels(jcs_client, victim, "legacy") as kc, open_kernel_channels(jcs_client, bystander, "legacy") as other:
+        pid = int((await kc.execute("import os; print(os.getpid())")).stream())
+        await kc.send("shell", "execute_request", execute_content("import time\nfor i in range(10_000):\n    print(i, flush=True)\n    time.sleep(0.01)"))
         states: list[str] = []
         printed = 0
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            msg = await receive(ws)
-            assert msg is not None, "the server closed the client's connection when the kernel died"
-            kind = msg["header"]["msg_type"]
-            if kind == "stream":
+            # KernelConnectionClosed here: the server closed the client's connection when the kernel died
+            msg = await kc.receive(timeout=max(0.1, deadline - time.monotonic()))
+            if msg.msg_type == "stream":
                 printed += 1
                 if printed == 20:
                     os.kill(pid, signal.SIGKILL)  # mid-execute, while output flows
-            elif kind == "status":
-                states.append(msg["content"]["execution_state"])
+            elif msg.msg_type == "status":
+                states.append(msg.content["execution_state"])
                 if "restarting" in states or "dead" in states:
                     break
         assert {"restarting", "dead"} & set(states), states
         # The other kernel never noticed; the server answers; the victim comes back (auto-restart).
-        assert await run_code(other, "print('bystander fine')") == "bystander fine\n"
+        assert (await other.execute("print('bystander fine')")).stream() == "bystander fine\n"
         async with jcs_client.get("api/status") as response:
             assert response.status == 200
         deadline = time.monotonic() + 60
@@ -83,32 +87,31 @@ async def test_kernel_sigkilled_mid_execute(jcs_client: ServerClient) -> None:
                 if (await response.json())["execution_state"] not in ("restarting", "starting", "dead"):
                     break
             await asyncio.sleep(0.2)
-    async with jcs_client.ws_connect(f"api/kernels/{victim}/channels") as ws:
-        new_pid = int(await run_code(ws, "import os; print(os.getpid())", timeout=60))
+    async with open_kernel_channels(jcs_client, victim, "legacy") as kc:
+        new_pid = int((await kc.execute("import os; print(os.getpid())", timeout=60)).stream())
         assert new_pid != pid
 
 
 async def test_connection_aborted_mid_stream_then_replayed(jcs_client: ServerClient) -> None:
     """The TCP connection is torn down without a close frame; the same session_id gets the rest."""
-    kernel_id = await start_kernel(jcs_client)
-    url = f"api/kernels/{kernel_id}/channels?session_id=replayed"
-    request = execute("import time\nfor i in range(300):\n    print(i, flush=True)\n    time.sleep(0.005)\nprint('end')")
+    kernel_id = await start_kernel(jcs_client, name="python3")
+    code = "import time\nfor i in range(300):\n    print(i, flush=True)\n    time.sleep(0.005)\nprint('end')"
     lines: list[str] = []
-    async with jcs_client.ws_connect(url) as ws:
-        await ws.send_str(json.dumps(request))
-        while len(lines) < 30:
-            msg = await receive(ws)
-            assert msg is not None
-            if msg["header"]["msg_type"] == "stream":
-                lines += msg["content"]["text"].splitlines()
-        transport = ws._response.connection.transport
+    async with open_kernel_channels(jcs_client, kernel_id, "legacy", session_id="replayed") as kc:
+        msg_id = await kc.send("shell", "execute_request", execute_content(code))
+        for _ in range(10_000):
+            if len(lines) >= 30:
+                break
+            msg = await kc.receive(lambda m: m.parent_id == msg_id and m.msg_type == "stream")
+            lines += msg.content["text"].splitlines()
+        transport = kc.ws._response.connection.transport
         assert transport is not None
         transport.abort()  # no close frame: what a dropped network looks like to the server
     await asyncio.sleep(1.0)  # output keeps coming while nobody is connected
-    async with jcs_client.ws_connect(url) as ws:
-        reply, rest = await reply_to(ws, request["header"]["msg_id"], timeout=60)
-    assert reply["content"]["status"] == "ok"
-    lines += rest.splitlines()
+    async with open_kernel_channels(jcs_client, kernel_id, "legacy", session_id="replayed") as kc:
+        reply = await kc.collect(msg_id, timeout=60)
+    assert reply.status == "ok"
+    lines += reply.stream().splitlines()
     assert lines == [str(i) for i in range(300)] + ["end"], (len(lines), lines[:5], lines[-5:])
 
 

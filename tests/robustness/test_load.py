@@ -10,7 +10,6 @@ Every loop is bounded in count and time.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import resource
 import sys
@@ -20,10 +19,10 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from jupyter_core_server.pytest_plugin import ServerHandle
+from jupyter_core_server.pytest_plugin import ServerClient, ServerHandle, open_kernel_channels
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "conformance"))
-from wire import execute, has_plugin, receive
+from wire import has_plugin
 
 REST_SECONDS = float(os.environ.get("JCS_LOAD_SECONDS", "10"))
 KERNELS, CLIENTS_PER_KERNEL = 20, 10
@@ -78,28 +77,18 @@ async def test_200_websocket_clients_over_20_kernels(jcs_server: ServerHandle) -
 
         async def client(kernel_id: str, number: int) -> int:
             """Connect, run one request, and wait for its output, reply and idle status; return messages seen."""
-            url = jcs_server.ws_url(f"api/kernels/{kernel_id}/channels?session_id=load-{kernel_id}-{number}")
-            async with session.ws_connect(url, timeout=aiohttp.ClientWSTimeout(ws_close=30)) as ws:
-                request = execute(f"print({number} * 2)")
-                await ws.send_str(json.dumps(request))
-                deadline = time.monotonic() + 240
-                seen, stdout, replied, idle = 0, "", False, False
-                while not (replied and idle):
-                    msg = await receive(ws, max(0.1, deadline - time.monotonic()))
-                    assert msg is not None, "connection closed under load"
-                    seen += 1
-                    if msg.get("parent_header", {}).get("msg_id") != request["header"]["msg_id"]:
-                        continue
-                    kind = msg["header"]["msg_type"]
-                    if kind == "stream":
-                        stdout += msg["content"]["text"]
-                    elif kind == "status":
-                        idle = idle or msg["content"]["execution_state"] == "idle"
-                    elif msg.get("channel") == "shell":
-                        assert msg["content"]["status"] == "ok"
-                        replied = True
-                assert stdout == f"{number * 2}\n", stdout
-                return seen
+            async with open_kernel_channels(
+                ServerClient(jcs_server, session),
+                kernel_id,
+                "legacy",
+                session_id=f"load-{kernel_id}-{number}",
+                connect_timeout=240,
+                timeout=aiohttp.ClientWSTimeout(ws_close=30),
+            ) as kc:
+                result = await kc.execute(f"print({number} * 2)", timeout=240)
+                assert result.status == "ok"
+                assert result.stream() == f"{number * 2}\n", result.stream()
+                return len(result.messages) + len(kc.unclaimed)
 
         started = time.monotonic()
         results = await asyncio.gather(*(client(k, n) for k in kernel_ids for n in range(CLIENTS_PER_KERNEL)))
@@ -158,13 +147,8 @@ async def test_kernel_start_stop_cycles_do_not_leak(jcs_server: ServerHandle) ->
 
         async def cycle() -> None:
             (kernel_id,) = await start_kernels(session, jcs_server, 1)
-            async with session.ws_connect(jcs_server.ws_url(f"api/kernels/{kernel_id}/channels")) as ws:
-                request = execute("x = 1")
-                await ws.send_str(json.dumps(request))
-                for _ in range(100):
-                    msg = await receive(ws)
-                    if msg is not None and msg.get("channel") == "shell":
-                        break
+            async with open_kernel_channels(ServerClient(jcs_server, session), kernel_id, "legacy") as kc:
+                assert (await kc.execute("x = 1", timeout=30)).status == "ok"
             async with session.delete(jcs_server.url + f"api/kernels/{kernel_id}") as response:
                 assert response.status == 204
 
