@@ -1,7 +1,8 @@
 """The nbconvert plugin's tests run real conversions in real servers on 127.0.0.1.
 
-Servers load the core's built-in plugins, ``contents`` and this one; any other plugin
-installed in the environment is disabled, so that its failure cannot fail these tests.
+Servers load the core's built-in plugins, ``contents`` and this one (``jcs_enabled_plugins``);
+any other plugin installed in the environment is disabled, so that its failure cannot fail
+these tests.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from typing import Any
 
 import nbformat
 import pytest
-from importlib_metadata import entry_points
-from jupyter_core_server.plugins import ENTRY_POINT_GROUP, PluginManager
 from nbformat import v4
 
 pytest_plugins = ["jupyter_core_server.pytest_plugin"]
@@ -26,17 +25,10 @@ PNG = base64.b64decode(
 PNG_B64 = base64.b64encode(PNG).decode()
 
 
-def plugins_except(*kept: str) -> dict[str, bool]:
-    """Plugin settings that disable every installed plugin but ``kept``."""
-    return {ep.name: False for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name not in kept}
-
-
 @pytest.fixture
-def jcs_plugin_manager(jcs_isolated_paths: dict[str, Path]) -> PluginManager:
-    """A strict plugin manager with the built-in plugins, ``contents`` and ``nbconvert``."""
-    pm = PluginManager(strict=True)
-    pm.discover(plugins_except("contents", "nbconvert"))
-    return pm
+def jcs_enabled_plugins() -> set[str]:
+    """The built-in plugins, ``contents`` and ``nbconvert``."""
+    return {"contents", "nbconvert"}
 
 
 def sample_notebook() -> dict[str, Any]:

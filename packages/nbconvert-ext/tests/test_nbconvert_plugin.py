@@ -3,31 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import io
 import json
 import time
-import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
-from conftest import plugins_except, sample_notebook
+from conftest import sample_notebook
 from jupyter_core_server.keys import PLUGIN_MANAGER
-from jupyter_core_server.plugins import PluginManager
+from jupyter_core_server.pytest_plugin import KernelChannels
 
 JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture
-def jcs_plugin_manager(jcs_isolated_paths: dict[str, Path], request: pytest.FixtureRequest) -> PluginManager:
+def jcs_enabled_plugins(request: pytest.FixtureRequest) -> set[str]:
     """Contents is disabled for tests marked ``without_contents``."""
-    pm = PluginManager(strict=True)
-    kept = ("nbconvert",) if request.node.get_closest_marker("without_contents") else ("contents", "nbconvert")
-    pm.discover(plugins_except(*kept))
-    return pm
+    return {"nbconvert"} if request.node.get_closest_marker("without_contents") else {"contents", "nbconvert"}
 
 
 @pytest.mark.without_contents
@@ -46,36 +38,6 @@ async def test_without_contents_only_post_converts(caplog: pytest.LogCaptureFixt
     assert len(unmet) == 1
 
 
-@contextlib.asynccontextmanager
-async def open_kernel(client: Any) -> AsyncIterator[aiohttp.ClientWebSocketResponse]:
-    async with client.post("api/kernels", json={"name": "python3"}) as response:
-        assert response.status == 201, await response.text()
-        kernel_id = (await response.json())["id"]
-    try:
-        async with client.ws_connect(f"api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}") as ws:
-            yield ws
-    finally:
-        async with client.delete(f"api/kernels/{kernel_id}") as response:
-            assert response.status in (204, 404)
-
-
-async def execute(ws: aiohttp.ClientWebSocketResponse, code: str) -> None:
-    msg_id = uuid.uuid4().hex
-    header = {"msg_id": msg_id, "msg_type": "execute_request", "username": "test", "session": "test", "version": "5.3"}
-    content = {"code": code, "silent": False, "store_history": False, "user_expressions": {}, "allow_stdin": False}
-    await ws.send_str(
-        json.dumps({"header": header, "parent_header": {}, "metadata": {}, "content": content, "channel": "shell"})
-    )
-    while True:
-        frame = await ws.receive()
-        if frame.type != aiohttp.WSMsgType.TEXT:
-            continue
-        reply = json.loads(frame.data)
-        if reply["header"]["msg_type"] == "execute_reply" and reply["parent_header"].get("msg_id") == msg_id:
-            assert reply["content"]["status"] == "ok"
-            return
-
-
 def big_notebook(megabytes: int) -> dict[str, Any]:
     nb = sample_notebook()
     line = "x" * 99 + "\n"
@@ -84,7 +46,8 @@ def big_notebook(megabytes: int) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("jcs_config", [{"NbconvertService": {"max_concurrent": 4}}], indirect=True)
-async def test_kernel_stays_responsive_during_conversions(jcs_client) -> None:
+@pytest.mark.parametrize("jcs_kernel", [{"name": "python3"}], indirect=True)
+async def test_kernel_stays_responsive_during_conversions(jcs_client, jcs_kernel_client: KernelChannels) -> None:
     payload = json.dumps(big_notebook(5)).encode()
 
     async def convert() -> int:
@@ -92,13 +55,12 @@ async def test_kernel_stays_responsive_during_conversions(jcs_client) -> None:
             await response.read()
             return int(response.status)
 
-    async with open_kernel(jcs_client) as ws:
-        await asyncio.wait_for(execute(ws, "pass"), 60)  # the kernel is up
-        conversions = [asyncio.create_task(convert()) for _ in range(4)]
-        await asyncio.sleep(0.3)  # the workers are running
-        start = time.perf_counter()
-        await asyncio.wait_for(execute(ws, "pass"), 10)
-        took = time.perf_counter() - start
-        statuses = await asyncio.wait_for(asyncio.gather(*conversions), 60)
+    assert (await jcs_kernel_client.execute("pass", timeout=60)).status == "ok"  # the kernel is up
+    conversions = [asyncio.create_task(convert()) for _ in range(4)]
+    await asyncio.sleep(0.3)  # the workers are running
+    start = time.perf_counter()
+    assert (await jcs_kernel_client.execute("pass", timeout=10)).status == "ok"
+    took = time.perf_counter() - start
+    statuses = await asyncio.wait_for(asyncio.gather(*conversions), 60)
     assert statuses == [200] * 4
     print(f"execute round trip during 4 conversions of a 5 MB notebook: {took * 1000:.0f} ms")

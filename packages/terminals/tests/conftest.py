@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from importlib_metadata import entry_points
-from jupyter_core_server.plugins import ENTRY_POINT_GROUP, PluginManager
+from jupyter_core_server.plugins import ENTRY_POINT_GROUP
 from traitlets.config import Config
 
 pytest_plugins = ["jupyter_core_server.pytest_plugin"]
@@ -30,11 +30,9 @@ def others_off() -> dict[str, bool]:
 
 
 @pytest.fixture
-def jcs_plugin_manager(jcs_isolated_paths: dict[str, Path]) -> PluginManager:
-    """A strict plugin manager with the built-in plugins and ``terminals``."""
-    pm = PluginManager(strict=True)
-    pm.discover(others_off())
-    return pm
+def jcs_enabled_plugins() -> set[str]:
+    """The built-in plugins and ``terminals``."""
+    return {"terminals"}
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Test helpers: a terminado-protocol websocket client, process checks and a tiny kernel client.
+"""Test helpers: a terminado-protocol websocket client and process checks.
 
 Written from the protocol description (JSON arrays ``["stdin", text]``,
 ``["set_size", rows, cols]`` in; ``["setup", {}]``, ``["stdout", text]``,
@@ -26,11 +26,9 @@ __all__ = [
     "Client",
     "Remote",
     "TermClient",
-    "execute",
     "is_running",
     "kill_all",
     "new_terminal",
-    "open_kernel",
     "open_terminal",
     "rss_kib",
     "terminal_names",
@@ -214,48 +212,3 @@ async def wait_until(predicate: Any, timeout: float = TIMEOUT, what: str = "cond
             return
         assert time.monotonic() < deadline, f"{what} not met within {timeout}s"
         await asyncio.sleep(0.05)
-
-
-# -- a kernel, to show that kernels stay responsive ---------------------------------------------
-
-
-@contextlib.asynccontextmanager
-async def open_kernel(client: Any) -> AsyncIterator[aiohttp.ClientWebSocketResponse]:
-    """Start a python3 kernel through REST, connect its websocket (legacy JSON), delete it after."""
-    async with client.post("api/kernels", json={"name": "python3"}) as response:
-        assert response.status == 201, await response.text()
-        kernel_id = (await response.json())["id"]
-    try:
-        async with client.ws_connect(
-            f"api/kernels/{kernel_id}/channels?session_id={uuid.uuid4().hex}", max_msg_size=0
-        ) as ws:
-            yield ws
-    finally:
-        async with client.delete(f"api/kernels/{kernel_id}") as response:
-            assert response.status in (204, 404)
-
-
-async def execute(ws: aiohttp.ClientWebSocketResponse, code: str, timeout: float = TIMEOUT) -> float:
-    """Run ``code``; return the seconds until its execute_reply arrived."""
-    msg_id = uuid.uuid4().hex
-    header = {"msg_id": msg_id, "msg_type": "execute_request", "username": "test", "session": "test", "version": "5.3"}
-    content = {"code": code, "silent": False, "store_history": False, "user_expressions": {}, "allow_stdin": False}
-    message = {
-        "header": header,
-        "parent_header": {},
-        "metadata": {},
-        "content": content,
-        "channel": "shell",
-        "buffers": [],
-    }
-    start = time.perf_counter()
-    await ws.send_str(json.dumps(message))
-    deadline = time.monotonic() + timeout
-    while True:
-        frame = await ws.receive(timeout=max(0.01, deadline - time.monotonic()))
-        if frame.type != aiohttp.WSMsgType.TEXT:
-            continue  # binary frames carry messages with buffers; none concerns this request
-        reply = json.loads(frame.data)
-        if reply["header"]["msg_type"] == "execute_reply" and reply["parent_header"].get("msg_id") == msg_id:
-            assert reply["content"]["status"] == "ok", reply["content"]
-            return time.perf_counter() - start

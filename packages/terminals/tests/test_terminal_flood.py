@@ -17,8 +17,14 @@ from collections.abc import AsyncIterator, Awaitable
 
 import aiohttp
 import pytest
-from jupyter_core_server.pytest_plugin import CliServer
-from terminal_client import Remote, TermClient, execute, new_terminal, open_kernel, open_terminal, rss_kib
+from jupyter_core_server.pytest_plugin import (
+    CliServer,
+    KernelChannels,
+    open_kernel_channels,
+    shutdown_kernel,
+    start_kernel,
+)
+from terminal_client import Remote, TermClient, new_terminal, open_terminal, rss_kib
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc for the server's memory")
 
@@ -64,12 +70,19 @@ async def consume(term: TermClient) -> int:
             term.output = (term.output + message[1])[-4096:]
 
 
-async def executes_while(kernel: aiohttp.ClientWebSocketResponse, work: Awaitable[object]) -> list[float]:
+async def round_trip(kernel: KernelChannels, timeout: float = KERNEL_ROUND_TRIP_LIMIT) -> float:
+    """Run ``pass``; return the seconds until the kernel answered and was idle again."""
+    start = time.perf_counter()
+    assert (await kernel.execute("pass", timeout=timeout)).status == "ok"
+    return time.perf_counter() - start
+
+
+async def executes_while(kernel: KernelChannels, work: Awaitable[object]) -> list[float]:
     """Run ``pass`` on the kernel again and again until ``work`` is done; return the round trips."""
     task = asyncio.ensure_future(work)
     times: list[float] = []
     while not task.done() or not times:
-        times.append(await execute(kernel, "pass", timeout=KERNEL_ROUND_TRIP_LIMIT))
+        times.append(await round_trip(kernel))
     await task
     return times
 
@@ -78,9 +91,10 @@ async def test_floods_stay_bounded_and_kernels_answer(jcs_cli_server: CliServer)
     server = jcs_cli_server()
     async with aiohttp.ClientSession(headers={"Authorization": f"token {server.token}"}) as session:
         remote = Remote(server.url, session)
-        async with open_kernel(remote) as kernel:
+        kernel_id = await start_kernel(remote, name="python3")
+        async with open_kernel_channels(remote, kernel_id, "legacy") as kernel:
             for _ in range(10):
-                await execute(kernel, "pass")
+                await round_trip(kernel, timeout=60)
             name = await new_terminal(remote)
             async with open_terminal(remote, name) as term:
                 await term.run("true")
@@ -121,6 +135,8 @@ async def test_floods_stay_bounded_and_kernels_answer(jcs_cli_server: CliServer)
             # the terminal is still usable afterwards
             async with open_terminal(remote, name) as term:
                 assert (await term.run("echo al''ive", timeout=60)).strip() == "alive"
+
+        await shutdown_kernel(remote, kernel_id)
 
     growth = (sampler.peak - baseline) / 1024
     assert growth < RSS_GROWTH_LIMIT_MIB, f"server memory grew by {growth:.1f} MiB during the floods"
