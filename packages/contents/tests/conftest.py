@@ -10,19 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from importlib_metadata import entry_points
-from jupyter_core_server.plugins import ENTRY_POINT_GROUP, PluginManager
 from traitlets.config import Config
 
 pytest_plugins = ["jupyter_core_server.pytest_plugin"]
 
 
 @pytest.fixture
-def jcs_plugin_manager(jcs_isolated_paths: dict[str, Path]) -> PluginManager:
-    """A strict plugin manager with the built-in plugins and ``contents`` only."""
-    pm = PluginManager(strict=True)
-    pm.discover({ep.name: ep.name == "contents" for ep in entry_points(group=ENTRY_POINT_GROUP)})
-    return pm
+def jcs_enabled_plugins() -> set[str]:
+    """The built-in plugins and ``contents`` only."""
+    return {"contents"}
 
 
 @pytest.fixture
