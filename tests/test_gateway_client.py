@@ -20,6 +20,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from jupyter_core_server.pytest_plugin import KernelChannels
 
 JUPYTER_SERVER = os.environ.get("JCS_JUPYTER_SERVER") or shutil.which("jupyter-server")
 
@@ -87,14 +88,6 @@ async def _wait_http(url: str, headers: dict[str, str], timeout: float = 60) -> 
     raise TimeoutError(f"{url} did not answer 200 within {timeout} s")
 
 
-def _execute_request(code: str) -> tuple[str, str]:
-    msg_id = uuid.uuid4().hex
-    header = {"msg_id": msg_id, "msg_type": "execute_request", "username": "t", "session": "s", "version": "5.3", "date": "2026-01-01T00:00:00Z"}
-    content = {"code": code, "silent": False, "store_history": True, "user_expressions": {}, "allow_stdin": False}
-    message = {"header": header, "parent_header": {}, "metadata": {}, "content": content, "channel": "shell"}
-    return msg_id, json.dumps(message)
-
-
 async def test_jupyter_server_gateway_runs_code_through_us(gateway_client) -> None:
     base, token, ours = gateway_client
     headers = {"Authorization": f"token {token}"}
@@ -111,17 +104,7 @@ async def test_jupyter_server_gateway_runs_code_through_us(gateway_client) -> No
 
         ws_url = f"ws://{base[len('http://'):]}api/kernels/{kernel['id']}/channels?session_id={uuid.uuid4()}"
         async with session.ws_connect(ws_url) as ws:
-            msg_id, request = _execute_request("1+1")
-            await ws.send_str(request)
-            result = None
-            deadline = time.monotonic() + 60
-            while result is None and time.monotonic() < deadline:
-                frame = await asyncio.wait_for(ws.receive(), 60)
-                if frame.type != aiohttp.WSMsgType.TEXT:
-                    continue
-                msg = json.loads(frame.data)
-                if msg.get("parent_header", {}).get("msg_id") == msg_id and msg["header"]["msg_type"] == "execute_result":
-                    result = msg["content"]["data"]["text/plain"]
-            assert result == "2"
+            result = await KernelChannels(ws, "legacy").execute("1+1", timeout=60, store_history=True)
+            assert result.status == "ok" and result.data == [{"text/plain": "2"}]
         async with session.delete(base + f"api/kernels/{kernel['id']}") as response:
             assert response.status == 204
