@@ -18,7 +18,7 @@ import aiohttp
 import pytest
 import pytest_asyncio
 from importlib_metadata import entry_points
-from jupyter_core_server.plugins import ENTRY_POINT_GROUP, PluginManager
+from jupyter_core_server.plugins import ENTRY_POINT_GROUP
 from traitlets.config import Config
 
 pytest_plugins = ["jupyter_core_server.pytest_plugin"]
@@ -34,10 +34,9 @@ def others_off(wanted: set[str] = WANTED) -> dict[str, bool]:
 
 
 @pytest.fixture
-def jcs_plugin_manager(jcs_isolated_paths: dict[str, Path]) -> PluginManager:
-    pm = PluginManager(strict=True)
-    pm.discover(others_off())
-    return pm
+def jcs_enabled_plugins() -> set[str]:
+    """The built-in plugins and :data:`WANTED`."""
+    return WANTED
 
 
 @pytest.fixture

@@ -1,8 +1,7 @@
-"""A real JupyterHub for tests: its config, its process, and a kernel client over the proxy."""
+"""A real JupyterHub for tests: its config, its process, the processes it started, and code run through its proxy."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -14,9 +13,9 @@ import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import Any
 
 import aiohttp
+from jupyter_core_server.pytest_plugin import KernelChannels
 
 PASSWORD = "correct horse battery staple"
 
@@ -151,43 +150,10 @@ def processes_with(marker: str) -> list[int]:
     return found
 
 
-def execute_request(code: str, session: str) -> dict[str, Any]:
-    return {
-        "header": {
-            "msg_id": uuid.uuid4().hex,
-            "msg_type": "execute_request",
-            "username": "",
-            "session": session,
-            "date": "",
-            "version": "5.3",
-        },
-        "parent_header": {},
-        "metadata": {},
-        "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {}, "allow_stdin": False},
-        "channel": "shell",
-        "buffers": [],
-    }
-
-
 async def run_code(ws: aiohttp.ClientWebSocketResponse, code: str, timeout: float = 60) -> str:
     """Run ``code`` on the kernel behind ``ws`` (legacy JSON protocol); return the result's text/plain."""
-    request = execute_request(code, uuid.uuid4().hex)
-    await ws.send_json(request)
-    msg_id = request["header"]["msg_id"]
-
-    async def result() -> str:
-        value = None
-        while True:
-            message = await ws.receive()
-            assert message.type == aiohttp.WSMsgType.TEXT, message
-            data = json.loads(message.data)
-            if data.get("parent_header", {}).get("msg_id") != msg_id:
-                continue
-            if data["msg_type"] == "execute_result":
-                value = data["content"]["data"]["text/plain"]
-            elif data["msg_type"] == "error":
-                raise AssertionError(f"kernel error: {data['content']}")
-            elif data["msg_type"] == "status" and data["content"]["execution_state"] == "idle" and value is not None:
-                return str(value)
-
-    return await asyncio.wait_for(result(), timeout)
+    result = await KernelChannels(ws, "legacy").execute(code, timeout=timeout)
+    if result.error is not None:
+        raise AssertionError(f"kernel error: {result.error}")
+    (value,) = [bundle["text/plain"] for bundle in result.data]
+    return str(value)
