@@ -106,8 +106,10 @@ def test_make_plugin_manager(jcs_isolated_paths: dict[str, Path]) -> None:
     none_left = make_plugin_manager(disabled=[*installed, "not-installed"])
     assert {name for name, record in none_left.records.items() if record.enabled} == BUILTINS
     assert only_builtins.strict and not make_plugin_manager([], strict=False).strict
-    with pytest.raises(ValueError, match="not installed: no-such-plugin"):
+    with pytest.raises(ValueError, match="not installed: no-such-plugin \\("):
         make_plugin_manager(["no-such-plugin"])
+    with pytest.raises(ValueError, match="not installed: no-such-plugin \\("):
+        make_plugin_manager("no-such-plugin")  # one name, not a list of letters
 
 
 PLUGIN_AUTHOR_TEST = '''

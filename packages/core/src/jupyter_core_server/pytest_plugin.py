@@ -206,6 +206,10 @@ def make_plugin_manager(
     :param strict: Re-raise a plugin's failure to load or start instead of recording it.
     :raises ValueError: When ``enabled`` names a plugin that is not installed.
     """
+    if isinstance(enabled, str):  # one name, not its letters
+        enabled = [enabled]
+    if isinstance(disabled, str):
+        disabled = [disabled]
     installed = {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
     wanted = set(installed if enabled is None else enabled)
     missing = sorted(wanted - installed)
@@ -221,10 +225,14 @@ def make_plugin_manager(
 def jcs_enabled_plugins(request: pytest.FixtureRequest) -> Collection[str] | None:
     """Names of the installed plugins the test server loads besides the built-ins; ``None``: all of them.
 
-    Override it in a ``conftest.py`` to test a plugin with only what it needs, or
-    parametrize it indirectly for one test::
+    Parametrize it indirectly for one test, or override it in a ``conftest.py`` to test
+    a plugin with only what it needs (reading ``request.param`` keeps the former working)::
 
         @pytest.mark.parametrize("jcs_enabled_plugins", [{"contents"}], indirect=True)
+
+        @pytest.fixture
+        def jcs_enabled_plugins(request):
+            return getattr(request, "param", {"contents", "hello"})
     """
     names: Collection[str] | None = getattr(request, "param", None)
     return names
