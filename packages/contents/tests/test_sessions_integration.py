@@ -10,6 +10,8 @@ import pytest
 from contents_calls import call
 from jupyter_core_server.keys import KERNEL_SERVICE
 
+from jupyter_core_server_contents.config import ContentsManager
+
 
 async def test_kernel_cwd_hook_answers_the_documents_folder(jcs_server, root: Path) -> None:
     (root / "project" / "deep").mkdir(parents=True)
@@ -23,8 +25,24 @@ async def test_kernel_cwd_hook_answers_the_documents_folder(jcs_server, root: Pa
         "../outside/nb.ipynb": root,
     }
     for path, expected in cases.items():
-        assert hook(server=jcs_server.app, path=path) == str(expected.resolve()), path
+        assert hook(server=jcs_server.app, app=jcs_server.web_app, path=path) == str(expected.resolve()), path
         assert jcs_server.web_app[KERNEL_SERVICE].cwd_for(path) == str(expected.resolve()), path
+
+
+def test_kernel_cwd_reuses_the_running_service(jcs_server, root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kernel start asks the service the plugin runs; it builds no new ``ContentsManager``."""
+    (root / "project").mkdir()
+    built: list[ContentsManager] = []
+    original = ContentsManager.__init__
+
+    def counted(self: ContentsManager, **kwargs: object) -> None:
+        built.append(self)
+        original(self, **kwargs)
+
+    monkeypatch.setattr(ContentsManager, "__init__", counted)
+    for _ in range(3):
+        assert jcs_server.web_app[KERNEL_SERVICE].cwd_for("project/nb.ipynb") == str((root / "project").resolve())
+    assert built == []
 
 
 class TestOwnRoot:

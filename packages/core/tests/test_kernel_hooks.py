@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 from kerneltools import wait_until
 
 from jupyter_core_server import hookimpl
+from jupyter_core_server.keys import KERNEL_SERVICE, SERVER
 from jupyter_core_server.pytest_plugin import open_kernel_channels, start_kernel
 
 
@@ -110,3 +112,28 @@ async def test_hook_session_changed(jcs_client, recorder: Recorder) -> None:
     assert recorder.sessions[0][1]["kernel"]["id"] == session["kernel"]["id"]
     # the session's kernel was stopped with it
     await wait_until(lambda: recorder.stopped == [session["kernel"]["id"]])
+
+
+class AppReader:
+    """A ``kernel_cwd`` that answers from state published on the running application."""
+
+    def __init__(self) -> None:
+        self.apps: list[web.Application] = []
+
+    @hookimpl
+    def kernel_cwd(self, app: web.Application, path: str) -> str | None:
+        self.apps.append(app)
+        return os.path.join(app[SERVER].root_dir, "chosen") if path == "from-the-app.ipynb" else None
+
+
+@pytest.fixture
+def app_reader(jcs_register_plugin) -> AppReader:
+    reader = AppReader()
+    jcs_register_plugin(reader, "app-reader")
+    return reader
+
+
+async def test_kernel_cwd_gets_the_running_application(app_reader: AppReader, jcs_server) -> None:
+    service = jcs_server.web_app[KERNEL_SERVICE]
+    assert service.cwd_for("from-the-app.ipynb") == os.path.join(jcs_server.app.root_dir, "chosen")
+    assert app_reader.apps == [jcs_server.web_app]

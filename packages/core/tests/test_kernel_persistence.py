@@ -199,3 +199,20 @@ async def test_pooled_kernels_of_a_killed_server_are_stopped_not_taken_back(jcs_
         assert [k["id"] for k in await get_json(client, "api/kernels")] == [kernel_id]
     await wait_until(lambda: not any(alive(pid) for pid in orphans.values()), timeout=20)
     assert set(kernel_pids(record)) == {kernel_id}
+
+
+async def test_a_taken_back_kernel_that_dies_is_restarted_and_its_clients_told(jcs_cli_server, record: Path) -> None:
+    args = f"--KernelService.persistence_file={record}"
+    first = jcs_cli_server(args)
+    async with client_of(first) as client:
+        kernel_id = await start_kernel(client, name="python3")
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+
+    second = jcs_cli_server(args)
+    async with client_of(second) as client:
+        async with open_kernel_channels(client, kernel_id, "v1") as kc:
+            assert (await kc.execute("print('attached')")).stream() == "attached\n"
+            os.kill(kernel_pids(record)[kernel_id], signal.SIGKILL)
+            await kc.receive(lambda m: m.msg_type == "status" and m.content.get("execution_state") == "restarting", timeout=30)
+        assert await run(client, kernel_id, "print('back')") == "back\n"

@@ -47,6 +47,8 @@ def app_context(server: CoreServerApp) -> Callable[[web.Application], AsyncItera
 
 
 @hookimpl
-def kernel_cwd(server: CoreServerApp, path: str) -> str:
-    # The hook has no application at hand: read the (cheap) settings again.
-    return ContentsService.kernel_cwd_for(ContentsManager(parent=server), path)
+def kernel_cwd(app: web.Application, path: str) -> str | None:
+    service = app.get(CONTENTS)
+    if service is None:  # not running (yet): the core decides
+        return None
+    return ContentsService.kernel_cwd_for(service.settings, path)

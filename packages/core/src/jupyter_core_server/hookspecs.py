@@ -229,19 +229,25 @@ def authorize(request: web.Request, identity: Identity, action: str, resource: s
 
 
 @hookspec(firstresult=True)
-def kernel_cwd(server: CoreServerApp, path: str) -> str | None:
+def kernel_cwd(server: CoreServerApp, app: web.Application, path: str) -> str | None:
     """Resolve the working directory of a kernel started for ``path``.
 
     Called when a kernel is started with a ``path`` (``POST /api/kernels`` or a new
-    session). The first non-``None`` answer wins. The contents plugin uses it to start a
-    notebook's kernel in the notebook's directory.
+    session), on the event loop, so it must answer quickly. The first non-``None``
+    answer wins. The contents plugin uses it to start a notebook's kernel in the
+    notebook's directory.
 
     :param server: The configured server.
+    :param app: The running application: read the services that plugins published
+        there (``app[KEY]``) instead of building them again.
     :param path: The API path the client gave (``/``-separated, relative to the root).
     :returns: An absolute directory on this machine, or ``None`` to let the core use
         ``root_dir``.
 
     .. versionadded:: 0.1
+    .. versionchanged:: 0.1
+       The ``app`` argument. Implementations that take only ``server`` and ``path``
+       keep working.
     """
 
 

@@ -1,7 +1,11 @@
 """Kernel lifecycle on top of jupyter_client's async multi-kernel manager (no aiohttp here).
 
 Every kernel provisioner installed through jupyter_client's entry points works
-unchanged, because kernels are started by ``AsyncMultiKernelManager``.
+unchanged, because kernels are started by ``AsyncMultiKernelManager``. The service keeps
+one :class:`~.records.KernelRecord` per listed kernel; the warm pool and the persistence
+file reach it only through its launch API (:meth:`KernelService.launch`,
+:meth:`~KernelService.seed`, :meth:`~KernelService.persist`,
+:meth:`~KernelService.stop_process`) and :meth:`~KernelService.adopt`.
 """
 
 from __future__ import annotations
@@ -15,9 +19,9 @@ import subprocess
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, BinaryIO, TypedDict, cast
+from collections.abc import Callable, Coroutine, Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, cast
 
 from jupyter_client.multikernelmanager import AsyncMultiKernelManager
 from jupyter_core.paths import jupyter_runtime_dir
@@ -26,10 +30,11 @@ from traitlets.config import LoggingConfigurable
 
 from ..errors import ApiError, BadRequest, NotFound
 from ..kernelspecs.cache import NoSuchKernelSpec
-from . import persistence
+from . import jclient, persistence
 from .channels import KernelBridge
 from .pool import KernelPool
 from .ratelimit import RateLimiter
+from .records import BridgeView, KernelModel, KernelRecord, Launch
 
 if TYPE_CHECKING:
     from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
@@ -37,24 +42,13 @@ if TYPE_CHECKING:
 
     from ..app import CoreServerApp
 
-__all__ = ["KernelModel", "KernelService", "Launch", "NoSuchKernel", "TooManyKernels"]
+__all__ = ["KernelEvents", "KernelModel", "KernelRecord", "KernelService", "Launch", "NoSuchKernel", "TooManyKernels"]
 
 log = logging.getLogger("jupyter_core_server")
 
 _KERNEL_ENV = re.compile(r"KERNEL_[A-Za-z0-9_]+")
 _BAD_ENV_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # control characters but tab
 _ENV_VALUE_MAX = 4096
-
-
-class KernelModel(TypedDict, total=False):
-    """The REST model of a kernel."""
-
-    id: str
-    name: str
-    last_activity: str
-    execution_state: str
-    connections: int
-    reason: str
 
 
 class NoSuchKernel(NotFound):
@@ -71,6 +65,35 @@ class TooManyKernels(ApiError):
 
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message, "too_many_kernels", headers={"Retry-After": str(retry_after)})
+
+
+class KernelEvents(Protocol):
+    """What a :class:`KernelService` tells its surroundings, and the one thing it asks them.
+
+    Given to the service when it is made; the kernels plugin relays each to the plugin hooks.
+    """
+
+    def started(self, kernel: KernelModel) -> None:
+        """A kernel was started and listed (not for pooled kernels until they are handed out)."""
+
+    def stopped(self, kernel_id: str) -> None:
+        """A listed kernel was shut down."""
+
+    def cwd(self, path: str) -> str | None:
+        """The working directory of a kernel for document ``path``, or None to let the service choose."""
+
+
+class NoEvents:
+    """:class:`KernelEvents` that nobody listens to: the service decides working directories alone."""
+
+    def started(self, kernel: KernelModel) -> None:
+        pass
+
+    def stopped(self, kernel_id: str) -> None:
+        pass
+
+    def cwd(self, path: str) -> str | None:
+        return None
 
 
 class KernelService(LoggingConfigurable):
@@ -110,9 +133,10 @@ class KernelService(LoggingConfigurable):
     iopub_data_rate_limit = Float(1_000_000.0, help="With limit_rate: most output bytes per second, averaged over rate_limit_window.").tag(config=True)
     rate_limit_window = Float(3.0, help="With limit_rate: seconds over which rates are averaged.").tag(config=True)
 
-    def __init__(self, server: CoreServerApp, kernel_spec_manager: KernelSpecManager) -> None:
+    def __init__(self, server: CoreServerApp, kernel_spec_manager: KernelSpecManager, events: KernelEvents | None = None) -> None:
         super().__init__(parent=server)
         self.server = server
+        self.events: KernelEvents = events if events is not None else NoEvents()
         self.manager = AsyncMultiKernelManager(
             parent=self,
             kernel_spec_manager=kernel_spec_manager,
@@ -124,61 +148,54 @@ class KernelService(LoggingConfigurable):
             self.manager.connection_dir = jupyter_runtime_dir()
             os.makedirs(self.manager.connection_dir, mode=0o700, exist_ok=True)
         self.kernel_specs = kernel_spec_manager
-        self.bridges: dict[str, KernelBridge] = {}
-        self.names: dict[str, str] = {}
-        self.reasons: dict[str, str] = {}
-        self.owners: dict[str, str] = {}
-        #: How each kernel was launched (cwd and the env a request added): enough to restart it.
-        self.launches: dict[str, Launch] = {}
+        self._records: dict[str, KernelRecord] = {}
+        #: The records of the listed kernels, by id (read-only: they change through start, adopt and shutdown).
+        self.records: Mapping[str, KernelRecord] = MappingProxyType(self._records)
+        #: The listed kernels' bridges, by id (read-only).
+        self.bridges: Mapping[str, KernelBridge] = BridgeView(self._records)
+        #: The persistence file's content (only with persistence_file).
+        self.ledger = persistence.Ledger(self.persistence_file) if self.persistence_file else None
         self._starting: Counter[str] = Counter()
         self._last_activity = time.time()
-        #: What the persistence file holds, by kernel id (only with persistence_file).
-        self.records: dict[str, dict[str, Any]] = {}
-        self.started_hook: Any = None
-        self.stopped_hook: Any = None
         #: Called with the id of every kernel culled for idleness (after it stopped).
         self.culled_hooks: list[Callable[[str], None]] = []
-        self.cwd_hook: Callable[[str], str | None] = lambda path: None
         self._background: set[asyncio.Future[None]] = set()
         self._kernel_log: BinaryIO | None = None
-        self.warm_pool = KernelPool(self)
+        self.warm_pool = KernelPool(
+            self, self.pool, root_dir=server.root_dir, adapt=self.pool_adapt, fit_timeout=self.kernel_info_timeout
+        )
 
     # -- queries ---------------------------------------------------------------------------
 
+    def __contains__(self, kernel_id: object) -> bool:
+        return kernel_id in self._records
+
     def count(self) -> int:
-        return len(self.bridges)
+        return len(self._records)
 
     def connection_count(self) -> int:
-        return sum(b.connection_count for b in self.bridges.values())
+        return sum(r.bridge.connection_count for r in self._records.values())
 
     def last_activity(self) -> float:
         return self._last_activity
 
-    def bridge(self, kernel_id: str) -> KernelBridge:
+    def get(self, kernel_id: str) -> KernelRecord:
+        """The record of a listed kernel, or :class:`NoSuchKernel`."""
         try:
-            return self.bridges[kernel_id]
+            return self._records[kernel_id]
         except KeyError:
             raise NoSuchKernel(kernel_id) from None
 
-    def model(self, kernel_id: str) -> KernelModel:
-        from ..api.handlers import iso
+    def bridge(self, kernel_id: str) -> KernelBridge:
+        return self.get(kernel_id).bridge
 
-        bridge = self.bridge(kernel_id)
-        model: KernelModel = {
-            "id": kernel_id,
-            "name": self.names[kernel_id],
-            "last_activity": iso(bridge.last_activity),
-            "execution_state": bridge.execution_state,
-            "connections": bridge.connection_count,
-        }
-        if kernel_id in self.reasons:
-            model["reason"] = self.reasons[kernel_id]
-        return model
+    def model(self, kernel_id: str) -> KernelModel:
+        return self.get(kernel_id).model()
 
     def models(self) -> list[KernelModel]:
-        return [self.model(k) for k in list(self.bridges)]
+        return [r.model() for r in list(self._records.values())]
 
-    # -- lifecycle ---------------------------------------------------------------------------
+    # -- starting ----------------------------------------------------------------------------
 
     def _env(self, requested: Any) -> dict[str, str]:
         """Validate the env a request asks for: KERNEL_* and allowed names, short printable values."""
@@ -205,7 +222,7 @@ class KernelService(LoggingConfigurable):
         root = self.server.root_dir
         if not path:
             return root
-        answer = self.cwd_hook(path)
+        answer = self.events.cwd(path)
         if answer is not None:
             return answer
         folder = os.path.realpath(os.path.join(root, os.path.dirname(path.strip("/"))))
@@ -216,20 +233,30 @@ class KernelService(LoggingConfigurable):
         """The kernelspec a request gets: the forced one, the one it names, or the default."""
         return self.force_kernel_name or requested or self.default_kernel_name or self.manager.default_kernel_name
 
+    def language(self, name: str) -> str:
+        """The language of kernelspec ``name``, or :class:`NoSuchKernelSpec`."""
+        return self._spec(name).language
+
+    def _spec(self, name: str) -> KernelSpec:
+        try:
+            return self.kernel_specs.get_kernel_spec(name)
+        except Exception:  # noqa: BLE001 - jupyter_client raises NoSuchKernel (a KeyError)
+            raise NoSuchKernelSpec(name) from None
+
     def _admit(self, owner: str) -> None:
         """Reserve a place for one more kernel of ``owner``, or raise :class:`TooManyKernels`.
 
         Runs with no ``await`` between the count and the reservation, so concurrent starts
         cannot pass the limits together; kernels still starting count.
         """
-        total = len(self.bridges) + sum(self._starting.values())
+        total = len(self._records) + sum(self._starting.values())
         if self.max_kernels and total >= self.max_kernels:
             raise TooManyKernels(
                 f"The server runs its maximum of {self.max_kernels} kernels; shut one down or try again later.",
                 self.limit_retry_after,
             )
         if self.max_kernels_per_user:
-            mine = sum(1 for o in self.owners.values() if o == owner) + self._starting[owner]
+            mine = sum(1 for r in self._records.values() if r.owner == owner) + self._starting[owner]
             if mine >= self.max_kernels_per_user:
                 raise TooManyKernels(
                     f"You run your maximum of {self.max_kernels_per_user} kernels; shut one down or try again later.",
@@ -240,7 +267,7 @@ class KernelService(LoggingConfigurable):
     async def start(
         self, name: str | None, *, path: str | None = None, kernel_id: str | None = None, env: Any = None, owner: str = ""
     ) -> str:
-        """Start a kernel (or take a pooled one) for ``owner`` and return its id."""
+        """Start a kernel (or take a pooled one) for ``owner``, list it and return its id."""
         if path is not None and "\x00" in path:  # no file has such a name; the OS would raise ValueError
             raise BadRequest(f"path {path!r} holds a NUL character", "invalid_path")
         name = self.kernel_name(name)
@@ -249,51 +276,87 @@ class KernelService(LoggingConfigurable):
                 kernel_id = str(uuid.UUID(str(kernel_id)))
             except ValueError:
                 raise BadRequest(f"kernel_id {kernel_id!r} is not a UUID", "invalid_kernel_id") from None
-            if kernel_id in self.bridges:
+            if kernel_id in self._records:
                 raise ApiError(f"A kernel with ID {kernel_id} already exists", "kernel_exists", status=409)
         launch = Launch(cwd=self.cwd_for(path), env=self._env(env))
         if path:
             launch.env["JPY_SESSION_NAME"] = path
-        spec = self._spec(name)
+        language = self.language(name)
         self._admit(owner)
         try:
-            taken = None if kernel_id else await self.warm_pool.take(name, spec.language, launch)
-            if taken is None:
-                kernel_id, bridge = await self._launch(name, launch, kernel_id)
-                await self._seed_or_stop(bridge, spec.language)
-            else:
-                kernel_id, bridge = taken
+            record = None if kernel_id else await self.warm_pool.take(name, language, launch)
+            if record is None:
+                record = await self.launch(name, launch, kernel_id=kernel_id)
+                await self._seed_or_stop(record, language)
         finally:
             self._starting[owner] -= 1
-        self.bridges[kernel_id] = bridge
-        self.owners[kernel_id] = owner
-        self.launches[kernel_id] = launch
-        bridge.last_activity = time.time()
+        record.launch, record.owner = launch, owner
+        self._records[record.kernel_id] = record
+        record.bridge.last_activity = time.time()
         self._touch()
-        if self.persistence_file:
-            self.records[kernel_id] = await persistence.record_of(self, kernel_id, launch, owner)
-            persistence.save(self.persistence_file, self.records)
-        if self.started_hook is not None:
-            self.started_hook(self.model(kernel_id))
-        return kernel_id
+        await self.persist(record)
+        self.events.started(record.model())
+        return record.kernel_id
 
-    def _spec(self, name: str) -> KernelSpec:
-        try:
-            return self.kernel_specs.get_kernel_spec(name)
-        except Exception:  # noqa: BLE001 - jupyter_client raises NoSuchKernel (a KeyError)
-            raise NoSuchKernelSpec(name) from None
+    async def launch(self, name: str, launch: Launch, *, kernel_id: str | None = None) -> KernelRecord:
+        """Start a kernel process of kernelspec ``name`` and make its record, unlisted.
 
-    async def _launch(self, name: str, launch: Launch, kernel_id: str | None = None) -> tuple[str, KernelBridge]:
-        """Start a kernel process and make its bridge (the caller files it)."""
+        Nothing is connected yet (the bridge opens on first use). The caller either
+        lists the kernel (:meth:`start` does, with a pooled one too) or stops it with
+        :meth:`stop_process`.
+
+        :param launch: The working directory and the environment added to the server's.
+        :param kernel_id: The id to give the kernel; a new one by default.
+        """
         kwargs: dict[str, Any] = {"env": {**os.environ, **launch.env}, "cwd": launch.cwd}
-        if self.persistence_file:
+        if self.ledger is not None:
             kwargs.update(self.independent_launch())
         if kernel_id:
             kwargs["kernel_id"] = kernel_id
         kernel_id = await self.manager.start_kernel(kernel_name=name, **kwargs)
-        km = self.manager.get_kernel(kernel_id)
-        self.names[kernel_id] = name
-        return kernel_id, self._bridge(kernel_id, km)
+        return self._record(kernel_id, name, launch, cast("AsyncKernelManager", self.manager.get_kernel(kernel_id)))
+
+    def adopt(self, km: AsyncKernelManager, *, name: str, launch: Launch, owner: str = "") -> KernelRecord:
+        """List a running kernel that this server did not start, as if it had started it.
+
+        For a kernel taken back from the persistence file: ``km`` is attached to its
+        process and has the kernel's id. The kernel gets a bridge and the automatic
+        restarter; a restart launches it again with ``launch``. No ``started`` event is
+        sent: the server that started it announced it.
+
+        :param name: The kernelspec the kernel runs.
+        :param owner: The user who started it.
+        """
+        launch_args = {"env": {**os.environ, **launch.env}, "cwd": launch.cwd}
+        if self.ledger is not None:
+            launch_args.update(self.independent_launch())
+        jclient.adopt(self.manager, km, launch_args)
+        km.start_restarter()  # before the record registers its restart callbacks: they need the restarter
+        record = self._record(km.kernel_id, name, launch, km, owner)
+        self._records[record.kernel_id] = record
+        return record
+
+    async def restore(self) -> list[str]:
+        """Adopt the kernels of the persistence file that still run; return their ids.
+
+        The file then names only those (pooled kernels of the previous server are stopped).
+        """
+        if self.ledger is None:
+            return []
+        survivors = await persistence.take_back(self.ledger.path, self.manager, self.server.root_dir)
+        for kernel in survivors:
+            self.adopt(kernel.manager, name=kernel.name, launch=kernel.launch, owner=kernel.owner)
+        self.ledger.replace({kernel.kernel_id: kernel.entry for kernel in survivors})
+        return [kernel.kernel_id for kernel in survivors]
+
+    async def persist(self, record: KernelRecord, *, pooled: bool = False) -> None:
+        """Name a kernel in the persistence file (nothing without ``persistence_file``).
+
+        :param pooled: The kernel waits in the warm pool: a server that takes the file
+            over stops it instead of listing it.
+        """
+        if self.ledger is not None:
+            self.ledger.put(record.kernel_id, await persistence.entry_of(record, pooled=pooled))
 
     def independent_launch(self) -> dict[str, Any]:
         """Launch options of a kernel that may outlive this server process.
@@ -306,7 +369,8 @@ class KernelService(LoggingConfigurable):
             self._kernel_log = open(self.persistence_file + ".kernels.log", "ab")  # noqa: SIM115 - open for the server's life
         return {"independent": True, "stdin": subprocess.DEVNULL, "stdout": self._kernel_log, "stderr": self._kernel_log}
 
-    def _bridge(self, kernel_id: str, km: Any) -> KernelBridge:
+    def _record(self, kernel_id: str, name: str, launch: Launch, km: AsyncKernelManager, owner: str = "") -> KernelRecord:
+        """The record of a kernel process: its bridge, and the restarter's callbacks."""
         bridge = KernelBridge(
             kernel_id,
             km,
@@ -319,7 +383,7 @@ class KernelService(LoggingConfigurable):
         bridge.execution_state = "idle"
         km.add_restart_callback(lambda: self._on_restart(kernel_id), "restart")
         km.add_restart_callback(lambda: self._on_dead(kernel_id), "dead")
-        return bridge
+        return KernelRecord(kernel_id, name, launch, km, bridge, owner)
 
     def seed_source(self, language: str) -> str:
         """The seed code for kernels of ``language`` (from seed_notebook or seed_code), or ``""``."""
@@ -334,22 +398,27 @@ class KernelService(LoggingConfigurable):
             return "\n".join("".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells)
         return self.seed_code if self.seed_code and self.seed_language == language else ""
 
-    async def _seed_or_stop(self, bridge: KernelBridge, language: str) -> None:
-        """Run the seed code in a new kernel; stop the kernel if it never answers."""
-        try:
-            await self._seed(bridge, language)
-        except Exception as exc:  # noqa: BLE001 - an unreadable seed notebook as much as a silent kernel: never leak it
-            await self.stop_process(bridge.kernel_id, bridge, now=True)
-            raise ApiError(f"The new kernel did not run its seed code: {exc}", "kernel_start_failed") from None
+    async def seed(self, record: KernelRecord, language: str) -> None:
+        """Run the seed code for ``language`` in a new kernel (a failing cell is logged, not raised).
 
-    async def _seed(self, bridge: KernelBridge, language: str) -> None:
+        :raises TimeoutError: The kernel did not answer within ``kernel_info_timeout``.
+        """
         code = self.seed_source(language)
         if not code:
             return
-        kernel_id = bridge.kernel_id
-        reply = await bridge.run_silently(code, self.kernel_info_timeout)
+        reply = await record.bridge.run_silently(code, self.kernel_info_timeout)
         if reply.get("status") != "ok":
-            log.warning("Seed code failed in kernel %s: %s: %s", kernel_id, reply.get("ename"), reply.get("evalue"))
+            log.warning("Seed code failed in kernel %s: %s: %s", record.kernel_id, reply.get("ename"), reply.get("evalue"))
+
+    async def _seed_or_stop(self, record: KernelRecord, language: str) -> None:
+        """Run the seed code in a new kernel; stop the kernel if it never answers."""
+        try:
+            await self.seed(record, language)
+        except Exception as exc:  # noqa: BLE001 - an unreadable seed notebook as much as a silent kernel: never leak it
+            await self.stop_process(record, now=True)
+            raise ApiError(f"The new kernel did not run its seed code: {exc}", "kernel_start_failed") from None
+
+    # -- running -----------------------------------------------------------------------------
 
     def _touch(self) -> None:
         self._last_activity = time.time()
@@ -357,13 +426,13 @@ class KernelService(LoggingConfigurable):
     def _on_restart(self, kernel_id: str) -> None:
         if self.warm_pool.discard(kernel_id):
             return
-        bridge = self.bridges.get(kernel_id)
-        if bridge is not None:
+        record = self._records.get(kernel_id)
+        if record is not None:
             log.warning("Kernel %s died and is being restarted", kernel_id)
-            bridge.broadcast_status("restarting")
+            record.bridge.broadcast_status("restarting")
             # The restarter calls back before it restarts, possibly on new ports: hold client
             # messages until the bridge has followed the kernel.
-            bridge.connected.clear()
+            record.bridge.connected.clear()
             self.background(self._follow_restart(kernel_id))
 
     def background(self, work: Coroutine[Any, Any, None]) -> None:
@@ -377,56 +446,71 @@ class KernelService(LoggingConfigurable):
         deadline = time.monotonic() + self.kernel_info_timeout
         while time.monotonic() < deadline:
             await asyncio.sleep(0.1)
-            bridge = self.bridges.get(kernel_id)
-            if bridge is None:
+            record = self._records.get(kernel_id)
+            if record is None:
                 return
-            km = cast("AsyncKernelManager", self.manager.get_kernel(kernel_id))
-            if await km.is_alive():
+            if await record.manager.is_alive():
                 try:
-                    await bridge.follow_restart()
+                    await record.bridge.follow_restart()
                 except (TimeoutError, OSError) as exc:
                     log.error("Kernel %s did not come back after its restart: %s", kernel_id, exc)
                 finally:
-                    bridge.connected.set()
+                    record.bridge.connected.set()
                 return
-        bridge = self.bridges.get(kernel_id)
-        if bridge is not None:
-            bridge.connected.set()  # give up holding; the dead/restart status tells clients the rest
+        record = self._records.get(kernel_id)
+        if record is not None:
+            record.bridge.connected.set()  # give up holding; the dead/restart status tells clients the rest
 
     def _on_dead(self, kernel_id: str) -> None:
         if self.warm_pool.discard(kernel_id):
             return
-        bridge = self.bridges.get(kernel_id)
-        if bridge is not None:
+        record = self._records.get(kernel_id)
+        if record is not None:
             log.error("Kernel %s died and could not be restarted", kernel_id)
-            self.reasons[kernel_id] = "Kernel died and could not be restarted"
-            bridge.broadcast_status("dead")
+            record.reason = "Kernel died and could not be restarted"
+            record.bridge.broadcast_status("dead")
+
+    def sweep(self, now: float) -> None:
+        """Forget the replay buffers of clients that have been away longer than ``buffer_max_age``."""
+        for record in list(self._records.values()):
+            record.bridge.sweep(now)
+
+    async def interrupt(self, kernel_id: str) -> None:
+        await self.get(kernel_id).manager.interrupt_kernel()
+
+    async def restart(self, kernel_id: str) -> None:
+        bridge = self.get(kernel_id).bridge
+        await self.manager.restart_kernel(kernel_id, now=False)
+        bridge.execution_state = "starting"
+        await bridge.follow_restart()  # the kernel may be on new ports (a taken-back kernel is)
+        bridge.execution_state = "idle"
+
+    # -- stopping ----------------------------------------------------------------------------
 
     async def shutdown(self, kernel_id: str, *, now: bool = False) -> None:
-        """Shut a kernel down and close its clients."""
-        bridge = self.bridge(kernel_id)
-        del self.bridges[kernel_id]
-        await self.stop_process(kernel_id, bridge, now=now)
-        self.reasons.pop(kernel_id, None)
-        self.owners.pop(kernel_id, None)
-        self.launches.pop(kernel_id, None)
-        if self.stopped_hook is not None:
-            self.stopped_hook(kernel_id)
+        """Shut a listed kernel down, close its clients and announce it."""
+        record = self.get(kernel_id)
+        del self._records[kernel_id]
+        await self.stop_process(record, now=now)
+        self.events.stopped(kernel_id)
 
-    async def stop_process(self, kernel_id: str, bridge: KernelBridge, *, now: bool = False) -> None:
-        """Close a kernel's bridge and stop its process (no hooks)."""
-        await bridge.close()
+    async def stop_process(self, record: KernelRecord, *, now: bool = False) -> None:
+        """Close a kernel's bridge, stop its process and drop it from the persistence file.
+
+        Sends no event: for kernels that are not listed (pooled, or failed to start) and
+        for :meth:`shutdown`, which announces the kernels it stops.
+        """
+        await record.bridge.close()
         try:
-            await self.manager.shutdown_kernel(kernel_id, now=now)
+            await self.manager.shutdown_kernel(record.kernel_id, now=now)
         except KeyError:
             pass
-        self.names.pop(kernel_id, None)
-        if self.records.pop(kernel_id, None) is not None:
-            persistence.save(self.persistence_file, self.records)
+        if self.ledger is not None:
+            self.ledger.drop(record.kernel_id)
 
     async def shutdown_all(self) -> None:
         """Shut every kernel down (server exit): politely first, then by force."""
-        ids = list(self.bridges)
+        ids = list(self._records)
         results = await asyncio.gather(*(self.shutdown(k) for k in ids), return_exceptions=True)
         for kernel_id, result in zip(ids, results):
             if isinstance(result, Exception):
@@ -441,34 +525,20 @@ class KernelService(LoggingConfigurable):
 
     async def release_all(self) -> None:
         """Let go of every kernel without stopping it (``keep_kernels``): close sockets and clients."""
-        for bridge in list(self.bridges.values()):
-            await bridge.close("Server restarting; reconnect when it is back")
-        for kernel_id in list(self.bridges):
-            km = self.manager.get_kernel(kernel_id)
-            km.stop_restarter()
-            # The next server connects with this file; jupyter_client would delete it on collection.
-            km._connection_file_written = False
-        self.bridges.clear()
+        for record in list(self._records.values()):
+            await record.bridge.close("Server restarting; reconnect when it is back")
+        for record in self._records.values():
+            jclient.release(record.manager)
+        self._records.clear()
         self.close_log()
-
-    async def interrupt(self, kernel_id: str) -> None:
-        self.bridge(kernel_id)
-        km = cast("AsyncKernelManager", self.manager.get_kernel(kernel_id))
-        await km.interrupt_kernel()
-
-    async def restart(self, kernel_id: str) -> None:
-        bridge = self.bridge(kernel_id)
-        await self.manager.restart_kernel(kernel_id, now=False)
-        bridge.execution_state = "starting"
-        await bridge.follow_restart()  # the kernel may be on new ports (a taken-back kernel is)
-        bridge.execution_state = "idle"
 
     # -- culling -----------------------------------------------------------------------------
 
     async def cull_idle(self, now: float) -> list[str]:
         """Shut down kernels idle longer than ``cull_idle_timeout``; return their ids."""
         culled = []
-        for kernel_id, bridge in list(self.bridges.items()):
+        for kernel_id, record in list(self._records.items()):
+            bridge = record.bridge
             idle = now - bridge.last_activity
             if idle <= self.cull_idle_timeout:
                 continue
@@ -478,7 +548,7 @@ class KernelService(LoggingConfigurable):
                 continue
             log.warning(
                 "Culling kernel %s (%s): idle %d s, %s, %d connection(s)",
-                kernel_id, self.names.get(kernel_id), int(idle), bridge.execution_state, bridge.connection_count,
+                kernel_id, record.name, int(idle), bridge.execution_state, bridge.connection_count,
             )
             try:
                 await self.shutdown(kernel_id)
@@ -488,11 +558,3 @@ class KernelService(LoggingConfigurable):
             for hook in self.culled_hooks:
                 hook(kernel_id)
         return culled
-
-
-@dataclass
-class Launch:
-    """What a request added to a kernel's launch: working directory and environment."""
-
-    cwd: str
-    env: dict[str, str] = field(default_factory=dict)

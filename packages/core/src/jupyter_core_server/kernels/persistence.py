@@ -1,14 +1,14 @@
-"""Kernels that outlive the server: a record of running kernels, and taking them back.
+"""Kernels that outlive the server: a file naming the running kernels, and taking them back.
 
 With ``KernelService.persistence_file`` set, kernels are launched independent of the
 server process (jupyter_client's ``independent``: no ``JPY_PARENT_PID``, so ipykernel
-does not exit with its parent) and every change of the kernel set rewrites the record:
-id, kernelspec, owner, working directory and requested env, connection info and what
-the provisioner needs to find its kernel again (``get_provisioner_info``). A server
-started on the same record takes back every kernel whose process still runs, with the
-same id, so sessions (kept in ``SessionManager.database_filepath``) stay intact.
+does not exit with its parent) and every change of the kernel set rewrites the file:
+per kernel its id, kernelspec, owner, working directory and requested env, connection
+info and what the provisioner needs to find its kernel again (``get_provisioner_info``).
+A server started on the same file takes back every kernel whose process still runs,
+with the same id, so sessions (kept in ``SessionManager.database_filepath``) stay intact.
 
-The record holds kernels' signing keys: it is written atomically with mode 0600.
+The file holds kernels' signing keys: it is written atomically with mode 0600.
 """
 
 from __future__ import annotations
@@ -18,18 +18,19 @@ import logging
 import os
 import signal
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from jupyter_client.provisioning import LocalProvisioner
-from jupyter_client.provisioning.factory import KernelProvisionerFactory
-
 from ..files import write_text_atomic
+from . import jclient
+from .records import KernelRecord, Launch
 
 if TYPE_CHECKING:
-    from .manager import KernelService, Launch
+    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_client.multikernelmanager import AsyncMultiKernelManager
 
-__all__ = ["DetachedProcess", "restore", "save"]
+__all__ = ["DetachedProcess", "Ledger", "Survivor", "entry_of", "take_back"]
 
 log = logging.getLogger("jupyter_core_server")
 
@@ -89,31 +90,57 @@ class DetachedProcess:
         self.send_signal(signal.SIGKILL)
 
 
-async def record_of(service: KernelService, kernel_id: str, launch: Launch, owner: str, *, pooled: bool = False) -> dict[str, Any]:
+async def entry_of(record: KernelRecord, *, pooled: bool = False) -> dict[str, Any]:
     """What the persistence file keeps of one kernel (a pooled one is stopped, not taken back)."""
-    km = service.manager.get_kernel(kernel_id)
+    km = record.manager
     provisioner = await km.provisioner.get_provisioner_info() if km.provisioner is not None else {}
     pid = provisioner.get("pid")
     return {
-        "name": service.names[kernel_id],
+        "name": record.name,
         "pooled": pooled,
-        "owner": owner,
-        "cwd": launch.cwd,
-        "env": launch.env,
+        "owner": record.owner,
+        "cwd": record.launch.cwd,
+        "env": record.launch.env,
         "connection": {k: v for k, v in km.get_connection_info(session=False).items() if k in _CONNECTION_KEYS},
         "provisioner": provisioner,
         "started": _start_time(pid) if isinstance(pid, int) else None,
     }
 
 
-def save(path: str, records: dict[str, dict[str, Any]]) -> None:
-    """Write the record atomically, readable by this user only."""
-    data = json.dumps({"version": 1, "kernels": records}, default=lambda v: v.decode() if isinstance(v, bytes) else str(v))
-    write_text_atomic(path, data, mode=0o600)
+class Ledger:
+    """The persistence file's content: an entry per kernel process that may outlive the server.
+
+    Every change is written at once, so that a server killed at any moment leaves a file
+    naming every kernel it ran (pooled ones too, which the next server stops).
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._entries: dict[str, dict[str, Any]] = {}
+
+    def put(self, kernel_id: str, entry: dict[str, Any]) -> None:
+        """Record (or update) a kernel's entry and write the file."""
+        self._entries[kernel_id] = entry
+        self.save()
+
+    def drop(self, kernel_id: str) -> None:
+        """Forget a stopped kernel; the file is written only if it named it."""
+        if self._entries.pop(kernel_id, None) is not None:
+            self.save()
+
+    def replace(self, entries: dict[str, dict[str, Any]]) -> None:
+        """Make ``entries`` the whole content and write the file."""
+        self._entries = dict(entries)
+        self.save()
+
+    def save(self) -> None:
+        """Write the file atomically, readable by this user only."""
+        data = json.dumps({"version": 1, "kernels": self._entries}, default=lambda v: v.decode() if isinstance(v, bytes) else str(v))
+        write_text_atomic(self.path, data, mode=0o600)
 
 
 def load(path: str) -> dict[str, dict[str, Any]]:
-    """Read the record; a missing or unreadable file is an empty one (logged)."""
+    """Read the file's entries; a missing or unreadable file has none (logged)."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         kernels = data["kernels"]
@@ -127,67 +154,54 @@ def load(path: str) -> dict[str, dict[str, Any]]:
         return {}
 
 
-async def restore(service: KernelService) -> list[str]:
-    """Take back the recorded kernels that still run; return their ids."""
-    taken = []
-    records = load(service.persistence_file)
-    for kernel_id, record in records.items():
+@dataclass
+class Survivor:
+    """A recorded kernel that still runs, reattached and ready to be adopted by the service."""
+
+    kernel_id: str
+    manager: AsyncKernelManager
+    name: str
+    launch: Launch
+    owner: str
+    entry: dict[str, Any]
+
+
+async def take_back(path: str, manager: AsyncMultiKernelManager, root_dir: str) -> list[Survivor]:
+    """Reattach to every kernel the file at ``path`` names that still runs.
+
+    Pooled kernels left by the previous server are stopped; kernels that are gone are
+    dropped (logged). The caller adopts the survivors and rewrites the file.
+    """
+    survivors = []
+    for kernel_id, entry in load(path).items():
         try:
-            km = await _reattach(service, kernel_id, record)
-        except Exception as exc:  # noqa: BLE001 - one bad record must not stop the server
+            km = await _reattach(manager, kernel_id, entry)
+        except Exception as exc:  # noqa: BLE001 - one bad entry must not stop the server
             log.error("Could not take back kernel %s: %s", kernel_id, exc)
             km = None
         if km is None:
             log.info("Kernel %s from the persistence file no longer runs; dropped", kernel_id)
-        elif record.get("pooled"):
+        elif entry.get("pooled"):
             log.info("Stopping pooled kernel %s left by the previous server", kernel_id)
             await km.shutdown_kernel(now=True)
         else:
-            _adopt(service, kernel_id, km, record)
-            taken.append(kernel_id)
-            log.info("Took back kernel %s (%s)", kernel_id, record.get("name"))
-    service.records = {k: records[k] for k in taken}
-    save(service.persistence_file, service.records)
-    return taken
+            launch = Launch(cwd=str(entry.get("cwd") or root_dir), env=dict(entry.get("env") or {}))
+            survivors.append(Survivor(kernel_id, km, str(entry["name"]), launch, str(entry.get("owner") or ""), entry))
+            log.info("Took back kernel %s (%s)", kernel_id, entry.get("name"))
+    return survivors
 
 
-async def _reattach(service: KernelService, kernel_id: str, record: dict[str, Any]) -> Any:
+async def _reattach(manager: AsyncMultiKernelManager, kernel_id: str, entry: dict[str, Any]) -> AsyncKernelManager | None:
     """A kernel manager attached to the recorded kernel, or None if that kernel is gone."""
-    name = str(record["name"])
-    provisioner_info = dict(record.get("provisioner") or {})
+    provisioner_info = dict(entry.get("provisioner") or {})
     pid = provisioner_info.get("pid")
-    if isinstance(pid, int) and record.get("started") and _start_time(pid) != record["started"]:
+    if isinstance(pid, int) and entry.get("started") and _start_time(pid) != entry["started"]:
         return None  # the pid now belongs to another process
-    km: Any = service.manager.kernel_manager_factory(
-        connection_file=os.path.join(service.manager.connection_dir, f"kernel-{kernel_id}.json"),
-        parent=service.manager,
-        log=service.manager.log,
-        kernel_name=name,
+    return await jclient.reattach(
+        manager,
+        kernel_id,
+        kernel_name=str(entry["name"]),
+        connection=entry["connection"],
+        provisioner_info=provisioner_info,
+        process=DetachedProcess(pid) if isinstance(pid, int) else None,
     )
-    km.kernel_id = kernel_id
-    km.load_connection_info(record["connection"])
-    km.write_connection_file()  # the same content; it may have been removed meanwhile
-    km.provisioner = KernelProvisionerFactory.instance(parent=service.manager).create_provisioner_instance(kernel_id, km.kernel_spec, parent=km)
-    await km.provisioner.load_provisioner_info(provisioner_info)
-    if isinstance(km.provisioner, LocalProvisioner) and isinstance(pid, int):
-        km.provisioner.process = DetachedProcess(pid)  # type: ignore[assignment] # Popen-like on purpose
-    if not await km.is_alive():
-        return None
-    km.ready.set_result(None)
-    km._attempted_start = True  # later restarts and shutdowns then get a fresh ``ready`` future
-    return km
-
-
-def _adopt(service: KernelService, kernel_id: str, km: Any, record: dict[str, Any]) -> None:
-    """File a taken-back kernel with the service, as if this server had started it."""
-    from .manager import Launch
-
-    launch = Launch(cwd=str(record.get("cwd") or service.server.root_dir), env=dict(record.get("env") or {}))
-    # What start_kernel would have saved, so that a restart of this kernel works.
-    km._launch_args = {"env": {**os.environ, **launch.env}, "cwd": launch.cwd, **service.independent_launch()}
-    service.manager._kernels[kernel_id] = km
-    service.names[kernel_id] = str(record["name"])
-    service.owners[kernel_id] = str(record.get("owner") or "")
-    service.launches[kernel_id] = launch
-    service.bridges[kernel_id] = service._bridge(kernel_id, km)
-    km.start_restarter()

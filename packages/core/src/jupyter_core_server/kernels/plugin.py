@@ -11,14 +11,15 @@ from typing import TYPE_CHECKING, Any
 from ..hookspecs import hookimpl
 from ..keys import KERNEL_SERVICE, KERNELSPECS, PLUGIN_MANAGER, STATE
 from ..openapi import load_fragment
-from . import handlers, persistence
-from .manager import KernelService
+from . import handlers
+from .manager import KernelModel, KernelService
 
 if TYPE_CHECKING:
     from aiohttp import web
     from traitlets.config import Configurable
 
     from ..app import CoreServerApp
+    from ..plugins import PluginManager
 
 requires = ("kernelspecs",)
 
@@ -43,15 +44,12 @@ def openapi_spec() -> Mapping[str, Any]:
 @hookimpl
 def app_context(server: CoreServerApp) -> Callable[[web.Application], AsyncIterator[None]]:
     async def kernels(app: web.Application) -> AsyncIterator[None]:
-        service = KernelService(server, kernel_spec_manager=app[KERNELSPECS].manager)
-        pm = app[PLUGIN_MANAGER]
-        service.started_hook = lambda model: pm.notify("kernel_started", kernel=model)
-        service.stopped_hook = lambda kernel_id: pm.notify("kernel_stopped", kernel_id=kernel_id)
-        service.cwd_hook = lambda path: pm.hook.kernel_cwd(server=server, path=path)
+        events = HookEvents(app[PLUGIN_MANAGER], server, app)
+        service = KernelService(server, kernel_spec_manager=app[KERNELSPECS].manager, events=events)
         app[KERNEL_SERVICE] = service
         app[STATE].running["kernels"] = service.count
         if service.persistence_file:
-            taken = await persistence.restore(service)
+            taken = await service.restore()
             if taken:
                 log.info("Took back %d running kernel(s) from %s", len(taken), service.persistence_file)
         elif service.keep_kernels:
@@ -74,12 +72,27 @@ def app_context(server: CoreServerApp) -> Callable[[web.Application], AsyncItera
     return kernels
 
 
+class HookEvents:
+    """The kernel service's events, relayed to the plugin hooks (``kernel_started``, ...)."""
+
+    def __init__(self, pm: PluginManager, server: CoreServerApp, app: web.Application) -> None:
+        self.pm, self.server, self.app = pm, server, app
+
+    def started(self, kernel: KernelModel) -> None:
+        self.pm.notify("kernel_started", kernel=kernel)
+
+    def stopped(self, kernel_id: str) -> None:
+        self.pm.notify("kernel_stopped", kernel_id=kernel_id)
+
+    def cwd(self, path: str) -> str | None:
+        answer: str | None = self.pm.hook.kernel_cwd(server=self.server, app=self.app, path=path)
+        return answer
+
+
 async def _sweep(service: KernelService) -> None:
     while True:
         await asyncio.sleep(60)
-        now = time.time()
-        for bridge in list(service.bridges.values()):
-            bridge.sweep(now)
+        service.sweep(time.time())
 
 
 async def _cull(service: KernelService) -> None:

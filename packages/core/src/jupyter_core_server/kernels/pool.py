@@ -13,26 +13,58 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from typing import TYPE_CHECKING
+from collections.abc import Coroutine, Mapping
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from .channels import KernelBridge
-    from .manager import KernelService, Launch
+from .records import KernelRecord, Launch
 
-__all__ = ["KernelPool"]
+__all__ = ["KernelPool", "Launcher"]
 
 log = logging.getLogger("jupyter_core_server")
 
 _RETRY_FIRST, _RETRY_MAX = 1.0, 60.0  # back-off, in seconds, after a pooled kernel failed to start
 
 
-class KernelPool:
-    """Pre-started kernels of a :class:`KernelService`, by kernelspec name."""
+class Launcher(Protocol):
+    """What the pool asks of the kernel service: its public launch API."""
 
-    def __init__(self, service: KernelService) -> None:
-        self.service = service
-        #: Bridges of pooled kernels, by kernel id (ready or still starting).
-        self.bridges: dict[str, KernelBridge] = {}
+    def language(self, name: str) -> str:
+        """The language of kernelspec ``name``."""
+
+    async def launch(self, name: str, launch: Launch, *, kernel_id: str | None = None) -> KernelRecord:
+        """Start an unlisted kernel."""
+
+    async def seed(self, record: KernelRecord, language: str) -> None:
+        """Run the seed code in a new kernel."""
+
+    async def persist(self, record: KernelRecord, *, pooled: bool = False) -> None:
+        """Name the kernel in the persistence file, if there is one."""
+
+    async def stop_process(self, record: KernelRecord, *, now: bool = False) -> None:
+        """Stop an unlisted kernel."""
+
+    def background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` as a task that is kept until it ends."""
+
+
+class KernelPool:
+    """Pre-started kernels, by kernelspec name.
+
+    :param launcher: Starts, seeds, records and stops the pool's kernels.
+    :param sizes: How many kernels to keep ready, per kernelspec name.
+    :param root_dir: Where pooled kernels start.
+    :param adapt: Fit a pooled Python kernel to a request that needs another directory or environment.
+    :param fit_timeout: Seconds a kernel has to run the fitting statement.
+    """
+
+    def __init__(self, launcher: Launcher, sizes: Mapping[str, int], *, root_dir: str, adapt: bool, fit_timeout: float) -> None:
+        self.launcher = launcher
+        self.sizes = {name: size for name, size in sizes.items() if size > 0}
+        self.root_dir = root_dir
+        self.adapt = adapt
+        self.fit_timeout = fit_timeout
+        #: Records of pooled kernels, by kernel id (ready or still starting).
+        self.records: dict[str, KernelRecord] = {}
         self.ready: dict[str, deque[str]] = {}
         self.starting: dict[str, int] = {}
         self.filled = asyncio.Event()
@@ -40,10 +72,6 @@ class KernelPool:
         self._tasks: set[asyncio.Task[None]] = set()
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._closed = False
-
-    @property
-    def sizes(self) -> dict[str, int]:
-        return {name: size for name, size in self.service.pool.items() if size > 0}
 
     def open(self) -> None:
         """Start filling every pool."""
@@ -72,24 +100,19 @@ class KernelPool:
             self._timers[name] = asyncio.get_running_loop().call_later(delay, due)
 
     async def _add(self, name: str) -> None:
-        from . import persistence
-        from .manager import Launch
-
-        service = self.service
-        bridge = None
+        launcher = self.launcher
+        record = None
         try:
-            spec = service.kernel_specs.get_kernel_spec(name)
-            kernel_id, bridge = await service._launch(name, Launch(cwd=service.server.root_dir))
-            self.bridges[kernel_id] = bridge
-            await bridge.ensure_open()
-            await service._seed(bridge, spec.language)
-            if service.persistence_file:  # so that a server killed with a full pool leaves no orphans
-                service.records[kernel_id] = await persistence.record_of(service, kernel_id, Launch(service.server.root_dir), "", pooled=True)
-                persistence.save(service.persistence_file, service.records)
+            language = launcher.language(name)
+            record = await launcher.launch(name, Launch(cwd=self.root_dir))
+            self.records[record.kernel_id] = record
+            await record.bridge.ensure_open()
+            await launcher.seed(record, language)
+            await launcher.persist(record, pooled=True)  # so that a server killed with a full pool leaves no orphans
         except Exception as exc:  # noqa: BLE001 - a pool that cannot fill is logged and retried later
-            if bridge is not None:
-                self.bridges.pop(bridge.kernel_id, None)
-                await service.stop_process(bridge.kernel_id, bridge, now=True)
+            if record is not None:
+                self.records.pop(record.kernel_id, None)
+                await launcher.stop_process(record, now=True)
             self.starting[name] -= 1
             if not self._closed:
                 delay = self._retry[name] = min(self._retry.get(name, _RETRY_FIRST / 2) * 2, _RETRY_MAX)
@@ -98,11 +121,12 @@ class KernelPool:
             return
         self.starting[name] -= 1
         self._retry.pop(name, None)
-        if kernel_id not in self.bridges:  # it died while it started
+        kernel_id = record.kernel_id
+        if kernel_id not in self.records:  # it died while it started
             self.refill(name)
             return
         if self._closed:
-            await service.stop_process(kernel_id, self.bridges.pop(kernel_id), now=True)
+            await launcher.stop_process(self.records.pop(kernel_id), now=True)
             return
         self.ready.setdefault(name, deque()).append(kernel_id)
         if all(len(self.ready.get(n, ())) >= size for n, size in self.sizes.items()):
@@ -110,10 +134,10 @@ class KernelPool:
 
     def _fits(self, language: str, launch: Launch) -> str | None:
         """Return the statement that fits a pooled kernel to ``launch`` ("" for none), or None if it cannot fit."""
-        root = self.service.server.root_dir
+        root = self.root_dir
         if launch.cwd == root and not launch.env:
             return ""
-        if language == "python" and self.service.pool_adapt:
+        if language == "python" and self.adapt:
             return (
                 "import os as __jcs_os\n"
                 f"__jcs_os.chdir({launch.cwd!r})\n"
@@ -125,8 +149,11 @@ class KernelPool:
             return ""  # only ipykernel reads JPY_SESSION_NAME
         return None
 
-    async def take(self, name: str, language: str, launch: Launch) -> tuple[str, KernelBridge] | None:
-        """Hand out a ready kernel of ``name`` fitted to ``launch``, or None (start a fresh one)."""
+    async def take(self, name: str, language: str, launch: Launch) -> KernelRecord | None:
+        """Hand out a ready kernel of ``name`` fitted to ``launch``, or None (start a fresh one).
+
+        The record handed out is no longer the pool's; the caller lists it or stops it.
+        """
         queue = self.ready.get(name)
         if not queue:
             return None
@@ -134,29 +161,29 @@ class KernelPool:
         if fit is None:
             return None
         kernel_id = queue.popleft()
-        bridge = self.bridges.pop(kernel_id)
+        record = self.records.pop(kernel_id)
         self.refill(name)
         if fit:
             try:
-                reply = await bridge.run_silently(fit, self.service.kernel_info_timeout)
+                reply = await record.bridge.run_silently(fit, self.fit_timeout)
             except (TimeoutError, OSError) as exc:
                 reply = {"status": "error", "evalue": str(exc)}
             if reply.get("status") != "ok":
                 log.warning("Could not fit pooled kernel %s to a request (%s); starting a fresh one", kernel_id, reply.get("evalue"))
-                await self.service.stop_process(kernel_id, bridge, now=True)
+                await self.launcher.stop_process(record, now=True)
                 return None
-        return kernel_id, bridge
+        return record
 
     def discard(self, kernel_id: str) -> bool:
         """Forget a pooled kernel that died (the restarter's callback); True if it was pooled."""
-        bridge = self.bridges.pop(kernel_id, None)
-        if bridge is None:
+        record = self.records.pop(kernel_id, None)
+        if record is None:
             return False
         for name, queue in self.ready.items():
             if kernel_id in queue:
                 queue.remove(kernel_id)
                 log.warning("Pooled %s kernel %s died; replacing it", name, kernel_id)
-                self.service.background(self.service.stop_process(kernel_id, bridge, now=True))
+                self.launcher.background(self.launcher.stop_process(record, now=True))
                 self.refill(name)
         return True
 
@@ -168,6 +195,6 @@ class KernelPool:
         self._timers.clear()
         if self._tasks:
             await asyncio.wait(self._tasks)
-        bridges, self.bridges = self.bridges, {}
+        records, self.records = self.records, {}
         self.ready.clear()
-        await asyncio.gather(*(self.service.stop_process(k, b, now=True) for k, b in bridges.items()), return_exceptions=True)
+        await asyncio.gather(*(self.launcher.stop_process(r, now=True) for r in records.values()), return_exceptions=True)
