@@ -127,9 +127,9 @@ async def test_undecodable_credentials_are_refused_not_errors(jcs_server, header
 @configured(login_max_sessions=3)
 async def test_token_urls_do_not_grow_the_login_sessions_without_bound(jcs_server) -> None:
     cookies = []
-    async with anonymous() as session:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as session:
         for _ in range(10):
-            # each ?token= request sets a fresh login cookie, as a browser opening the banner URL gets
+            # each ?token= request without a login cookie sets a fresh one, as each browser opening the banner URL gets
             async with session.get(jcs_server.url + "api/status", params={"token": jcs_server.token}) as response:
                 cookies.append(response.cookies[jcs_server.app.cookie_name].value)
     assert len(jcs_server.app.authenticator.login_sessions) == 3

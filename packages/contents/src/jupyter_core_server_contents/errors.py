@@ -7,6 +7,8 @@ paths (relative to the contents root) and never a path on the server's disk.
 
 from __future__ import annotations
 
+from typing import Any
+
 from jupyter_core_server import ApiError, BadRequest, Forbidden, NotFound
 
 __all__ = [
@@ -73,17 +75,22 @@ class Conflict(ApiError):
 
     status = 409
 
-    def __init__(self, message: str, reason: str = "conflict") -> None:
-        super().__init__(message, reason)
+    def __init__(self, message: str, reason: str = "conflict", extra: dict[str, Any] | None = None) -> None:
+        super().__init__(message, reason, extra=extra)
 
 
 class FileChanged(Conflict):
-    """A conditional save whose precondition failed: the file changed on disk (409)."""
+    """A conditional save whose precondition failed: the file changed on disk (409).
+
+    The answer carries the file's current ``hash`` and ``last_modified``, so that a
+    client can tell what it would overwrite.
+    """
 
     def __init__(self, path: str, current_hash: str | None, last_modified: str | None) -> None:
         super().__init__(
             f"{path!r} changed on disk since it was read; reload it or save without a precondition to overwrite.",
             "file_changed",
+            {"hash": current_hash, "last_modified": last_modified},
         )
         self.current_hash = current_hash
         self.last_modified = last_modified

@@ -18,10 +18,8 @@ from urllib.parse import quote
 
 from aiohttp import web
 from jupyter_core_server import BadRequest, loads_json
-from jupyter_core_server.errors import json_error
 from jupyter_core_server.keys import PLUGIN_MANAGER, SERVER, SESSION_MANAGER
 
-from .errors import FileChanged
 from .keys import CONTENTS
 from .manager import ContentsService, Model, Precondition
 
@@ -169,10 +167,7 @@ async def put_contents(request: web.Request) -> web.Response:
     chunk = model.get("chunk")
     if chunk in (None, 1, -1):
         log.info("Saving %s", path)
-    try:
-        saved, created = await service.save(path, model, _precondition(request))
-    except FileChanged as exc:
-        return json_error(exc.status, exc.message, exc.reason, hash=exc.current_hash, last_modified=exc.last_modified)
+    saved, created = await service.save(path, model, _precondition(request))  # FileChanged: 409 with the current hash
     _event(request, "upload" if created else "save", saved["path"])
     return await _model_response(request, saved, status=201 if created else 200)
 

@@ -1,9 +1,11 @@
 """Errors that become JSON responses, and the middleware that renders every error.
 
 Domain code raises :class:`ApiError` subclasses; handlers raise them or aiohttp's
-``web.HTTPException``. The middleware turns each into ``{"message", "reason"}`` with the
-right status. Anything unexpected is a 500 with a generic message; its traceback goes to
-the log, and to the client only when the server runs with ``--debug``.
+``web.HTTPException``, and so do the middlewares that refuse requests. The error
+middleware is the one place that turns each into ``{"message", "reason"}`` (plus the
+error's :attr:`~ApiError.extra` fields) with the right status: nothing else builds an
+error response. Anything unexpected is a 500 with a generic message; its traceback goes
+to the log, and to the client only when the server runs with ``--debug``.
 
 JSON from clients is decoded with :func:`loads_json` (bodies through :func:`read_json`),
 which refuses documents nested deeper than :data:`MAX_JSON_DEPTH`.
@@ -15,7 +17,7 @@ import json
 import logging
 import re
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -29,7 +31,6 @@ __all__ = [
     "Forbidden",
     "NotFound",
     "check_json_depth",
-    "error_middleware",
     "json_error",
     "loads_json",
     "read_json",
@@ -49,18 +50,40 @@ MAX_JSON_DEPTH = 100
 _NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
 
 
+_RESERVED_FIELDS = frozenset({"message", "reason"})
+
+
 class ApiError(Exception):
-    """An error with an HTTP status, a human ``message`` and an optional machine ``reason``."""
+    """An error with an HTTP status, a human ``message`` and an optional machine ``reason``.
+
+    :param message: What went wrong, for people; names the value at fault.
+    :param reason: A short, stable word for programs to branch on, or ``None``.
+    :param status: The HTTP status, when not the class's own :attr:`status`.
+    :param headers: Response headers the answer carries (``Retry-After``, ``Allow``).
+    :param extra: More fields of the JSON body, after ``message`` and ``reason``
+        (a conflict's current ``hash``, a ``short_message``); they cannot replace those two.
+    """
 
     status = 500
 
     def __init__(
-        self, message: str, reason: str | None = None, *, status: int | None = None, headers: dict[str, str] | None = None
+        self,
+        message: str,
+        reason: str | None = None,
+        *,
+        status: int | None = None,
+        headers: dict[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.reason = reason
         self.headers = headers or {}
+        fields = dict(extra or {})
+        if _RESERVED_FIELDS & fields.keys():
+            raise ValueError(f"extra fields of an ApiError cannot be named {sorted(_RESERVED_FIELDS & fields.keys())}")
+        #: Fields of the JSON body besides ``message`` and ``reason``.
+        self.extra: dict[str, Any] = fields
         if status is not None:
             self.status = status
 
@@ -84,8 +107,14 @@ class NotFound(ApiError):
 
 
 def json_error(status: int, message: str, reason: str | None = None, **extra: Any) -> web.Response:
-    """Build the JSON error response every route family uses."""
-    body = {"message": message, "reason": reason, **extra}
+    """Build the JSON error response every route family uses.
+
+    The error middleware renders every error with it; handlers and other middlewares
+    raise an :class:`ApiError` instead of calling it, so that each error passes through
+    the middleware (its logging, its headers) the same way.
+    """
+    body: dict[str, Any] = {"message": message, "reason": reason}
+    body.update((name, value) for name, value in extra.items() if name not in _RESERVED_FIELDS)
     return web.Response(status=status, text=json.dumps(body), content_type="application/json")
 
 
@@ -208,12 +237,17 @@ def _end_started_response(request: web.Request) -> web.StreamResponse:
     return _AlreadyStarted()
 
 
+# Headers of an aiohttp HTTPException that say something about the error itself; its
+# Content-Type and body are replaced by the JSON error.
+_KEPT_HEADERS = frozenset({"allow", "retry-after", "www-authenticate"})
+
+
 def make_error_middleware(debug: bool) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
     """Return the middleware that renders every error as a JSON body."""
 
     def render(request: web.Request, exc: Exception) -> web.StreamResponse:
         if isinstance(exc, ApiError):
-            response = json_error(exc.status, exc.message, exc.reason)
+            response = json_error(exc.status, exc.message, exc.reason, **exc.extra)
             response.headers.update(exc.headers)
             return response
         if isinstance(exc, web.HTTPException):
@@ -221,9 +255,10 @@ def make_error_middleware(debug: bool) -> Callable[[web.Request, Handler], Await
                 raise exc
             message = exc.text if exc.text and exc.text != f"{exc.status}: {exc.reason}" else exc.reason
             response = json_error(exc.status, message)
-            for name in ("Allow", "Retry-After", "WWW-Authenticate"):
-                if name in exc.headers:
-                    response.headers[name] = exc.headers[name]
+            for name, value in exc.headers.items():
+                kept = name.lower()
+                if kept in _KEPT_HEADERS or kept.startswith("access-control-"):  # CORS: see the security middleware
+                    response.headers.add(name, value)
             return response
         log.exception("Unhandled error in %s %s", request.method, request.rel_url.path)
         extra: dict[str, Any] = {}
@@ -243,6 +278,3 @@ def make_error_middleware(debug: bool) -> Callable[[web.Request, Handler], Await
             return render(request, exc)
 
     return error_middleware
-
-
-error_middleware = make_error_middleware(debug=False)

@@ -2,7 +2,8 @@
 
 Each docstring here is the contract for that hook; the hook reference in the
 documentation is generated from them. Hooks are plain synchronous calls. A hook that
-needs async work returns a declared async type (see :func:`app_context`).
+needs async work returns a declared async type (see :func:`app_context`), or is
+declared ``async`` itself (:func:`identify_async`, whose implementations the core awaits).
 
 A plugin is any object registered under the ``jupyter_core_server.plugins`` entry-point
 group, usually a module whose ``@hookimpl`` functions take only the arguments they use.
@@ -12,7 +13,7 @@ server refuses to set up a plugin whose requirements are not enabled, and says s
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -179,25 +180,59 @@ def openapi_spec(server: CoreServerApp) -> Mapping[str, Any] | None:
 
 
 @hookspec(firstresult=True)
-def identify(request: web.Request, server: CoreServerApp) -> Identity | Awaitable[Identity | None] | None:
-    """Say who made a request.
+def identify(request: web.Request, server: CoreServerApp) -> Identity | None:
+    """Say who made a request, from what the request itself carries.
 
-    Called for every request to a non-public route, before authorization. The first
-    implementation returning something other than ``None`` wins; the core's token and
-    password authentication is the last one tried. Implementations must be fast and
-    must not block: they run on every request.
+    Called for every request to a non-public route, before authorization, and for
+    public routes that authenticate themselves (pages, through
+    :func:`jupyter_core_server.auth.authenticate`), after every
+    :func:`identify_async` implementation answered ``None``. The first implementation
+    returning something other than ``None`` wins; the core's token and password
+    authentication is the last one tried. Implementations must be fast and must not
+    block: they run on every request. One that must ask another service implements
+    :func:`identify_async` instead.
+
+    Why two hooks rather than one that may return an awaitable: a value that may or
+    may not need awaiting is what every caller must remember to check, and one that
+    forgot turned a refusal into a 500. Here each hook has one shape, the core awaits
+    exactly the one declared async, and when only the core answers (the usual server)
+    its check runs directly, with nothing to await.
 
     :param request: The incoming request (headers, cookies and query are available;
         do not read the body).
     :param server: The configured server.
     :returns: An :class:`~jupyter_core_server.auth.identity.Identity` for an
-        authenticated user, or ``None`` to let the next implementation decide. Raise
-        ``web.HTTPForbidden`` to reject the request outright (or a redirect, such as
-        ``web.HTTPFound``, to send a browser to a login page). An implementation that
-        can only answer after I/O (asking another service about a token) returns an
-        awaitable instead, which wins like any other answer; the core awaits it, and
-        what it resolves to (or raises) is the answer. Answer from a cache without
-        I/O whenever possible.
+        authenticated user, or ``None`` to let the next implementation decide. Raise an
+        :class:`~jupyter_core_server.errors.ApiError` (``Forbidden``) or
+        ``web.HTTPForbidden`` to reject the request outright, or a redirect, such as
+        ``web.HTTPFound``, to send a browser to a login page. Leave
+        :attr:`~jupyter_core_server.auth.identity.Identity.login_cookie` ``False``:
+        the core's login cookie would authenticate the browser as the server's own
+        user. An awaitable answer, which development versions allowed, is still
+        awaited but logs a warning once: implement :func:`identify_async` instead.
+
+    .. versionadded:: 0.1
+    """
+
+
+@hookspec
+async def identify_async(request: web.Request, server: CoreServerApp) -> Identity | None:
+    """Say who made a request, when finding out needs I/O (asking another service).
+
+    The asynchronous variant of :func:`identify`: implement it with ``async def``; the
+    core awaits it. Called where :func:`identify` is, and before it: the
+    implementations are awaited one after another, in hook order (``tryfirst`` first),
+    and the first answer other than ``None`` wins; the implementations after it are
+    not run. When every one answers ``None``, the :func:`identify` implementations
+    (the core's token last) decide. Answer from a cache without I/O whenever possible:
+    the request waits for the answer.
+
+    :param request: The incoming request (headers, cookies and query are available;
+        do not read the body).
+    :param server: The configured server.
+    :returns: (once awaited) An :class:`~jupyter_core_server.auth.identity.Identity`,
+        or ``None`` to let the next implementation decide. Raise as :func:`identify`
+        does to refuse the request or redirect a browser.
 
     .. versionadded:: 0.1
     """

@@ -7,7 +7,7 @@ import math
 
 from aiohttp import web
 
-from ..auth.middleware import XSRF_COOKIE, set_login_cookies
+from ..auth.authenticate import XSRF_COOKIE, set_login_cookies
 from ..errors import ApiError, BadRequest
 from ..keys import SERVER
 from ..routing import public

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from .identity import Identity
+from .authenticate import authenticate
+from .identity import Identity, identity_of
 
-__all__ = ["Identity"]
+__all__ = ["Identity", "authenticate", "identity_of"]

@@ -22,6 +22,10 @@ __all__ = ["IDENTITY", "Authenticator", "Identity", "hash_password", "identity_o
 # One argon2 check takes ~0.1 s of CPU and 64 MiB; running one at a time leaves the other
 # cores to the event loop and bounds the memory a flood of logins can take.
 _CONCURRENT_PASSWORD_CHECKS = 1
+# How a request sent the token: in the Authorization header, or in ?token=.
+_TOKEN_VIAS = frozenset({"token", "query"})
+# Seconds one login session serves every request authenticated by the Authorization header.
+_SHARED_SESSION_RENEWAL = 3600
 
 
 @dataclass(frozen=True)
@@ -34,13 +38,20 @@ class Identity:
     initials: str | None = None
     avatar_url: str | None = None
     color: str | None = None
-    #: How the request proved who it is: ``token``, ``cookie``, ``password``, ``none`` or a plugin's word.
+    #: How the request proved who it is: ``token``, ``query``, ``cookie``, ``none`` or a plugin's word.
     via: str = "token"
+    #: Whether the answer to this request should carry the server's login cookie, so that
+    #: the browser's later requests and websockets, which carry no token, are
+    #: authenticated too. The core's own authenticator sets it for its token (as
+    #: jupyter_server does); it stays ``False`` for every other identity, because that
+    #: cookie authenticates its holder as the server's own user
+    #: (``Authenticator.username``), not as whoever a plugin identified.
+    login_cookie: bool = False
 
     def model(self) -> dict[str, Any]:
         """Return the ``identity`` part of ``GET /api/me``."""
         data = asdict(self)
-        del data["via"]
+        del data["via"], data["login_cookie"]
         data["name"] = data["name"] or self.username
         data["display_name"] = data["display_name"] or data["name"]
         return data
@@ -115,7 +126,9 @@ class Authenticator(LoggingConfigurable):
         help="""Most login sessions the server remembers at once; past it, the one unused for longest ends.
 
         Every form login and every request authenticated by ``?token=`` (a browser
-        opening the start-up URL) starts one, so the cap keeps memory bounded.""",
+        opening the start-up URL) without a valid login cookie starts one, so the cap
+        keeps memory bounded; requests with the token in the ``Authorization`` header
+        share one session, renewed hourly.""",
     ).tag(config=True)
 
     login_max_failures = Integer(
@@ -155,6 +168,8 @@ class Authenticator(LoggingConfigurable):
             self.login_max_failures, self.login_failure_window, self.login_max_tracked_addresses
         )
         self._password_checks = asyncio.Semaphore(_CONCURRENT_PASSWORD_CHECKS)
+        # (issued, session id, cookie value) of the session shared by header-token requests
+        self._shared: tuple[float, str, str] | None = None
 
     @default("token")
     def _token_default(self) -> str:
@@ -210,8 +225,18 @@ class Authenticator(LoggingConfigurable):
             return await asyncio.to_thread(self.check_password, secret)
 
     def identity(self, via: str) -> Identity:
-        """Return the identity of the single user this authenticator knows."""
-        return Identity(username=self.username, name=self.username, initials=self.username[:1].upper(), via=via)
+        """Return the identity of the single user this authenticator knows.
+
+        A token (``via`` ``token`` or ``query``) earns the login cookie; see
+        :attr:`Identity.login_cookie`.
+        """
+        return Identity(
+            username=self.username,
+            name=self.username,
+            initials=self.username[:1].upper(),
+            via=via,
+            login_cookie=via in _TOKEN_VIAS,
+        )
 
     # -- cookies --------------------------------------------------------------------------
 
@@ -226,10 +251,31 @@ class Authenticator(LoggingConfigurable):
         The value is ``<issued>.<session id>.<signature>``: the issue time and a random
         session id, signed with ``cookie_secret``.
         """
+        return self._new_session()[2]
+
+    def _new_session(self) -> tuple[int, str, str]:
         issued = int(time.time())
         session_id = self.login_sessions.create(self.cookie_max_age_days * 86400, now=issued)
         payload = f"{issued}.{session_id}"
-        return f"{payload}.{self._sign(payload)}"
+        return issued, session_id, f"{payload}.{self._sign(payload)}"
+
+    def shared_cookie(self) -> str:
+        """Return the login cookie value for requests authenticated by the token in a header.
+
+        One login session serves them all, and a new one starts every hour or when it
+        ended (a logout with its cookie, the session cap): whoever sends the token holds
+        it anyway, and a session per API call would fill the store with sessions
+        nobody uses, pushing out the browsers' own logins.
+        """
+        now = time.time()
+        shared = self._shared
+        if (
+            shared is None
+            or now - shared[0] >= _SHARED_SESSION_RENEWAL
+            or not self.login_sessions.alive(shared[1], now)
+        ):
+            shared = self._shared = self._new_session()
+        return shared[2]
 
     def _cookie_session(self, value: str) -> str | None:
         """Return the session id of a correctly signed, unexpired cookie value, else ``None``."""
@@ -248,6 +294,11 @@ class Authenticator(LoggingConfigurable):
         """Verify a login cookie: its signature, its age and that its session has not ended."""
         session_id = self._cookie_session(value)
         return session_id is not None and self.login_sessions.alive(session_id)
+
+    def has_login_cookie(self, request: web.Request, cookie_name: str) -> bool:
+        """Return whether ``request`` carries a valid login cookie (then it needs no new one)."""
+        cookie = request.cookies.get(cookie_name)
+        return bool(cookie and self.check_cookie(cookie))
 
     def revoke_cookie(self, value: str) -> None:
         """End the login session of a cookie value (logging out); invalid values are ignored."""

@@ -7,9 +7,8 @@ import logging
 from aiohttp import web
 
 from ..auth.identity import identity_of
-from ..errors import BadRequest, Forbidden, json_error, read_json_object
+from ..errors import BadRequest, Forbidden, read_json_object
 from ..keys import KERNEL_SERVICE, SERVER, SESSION_MANAGER
-from .manager import KernelUnavailable
 
 __all__ = ["routes"]
 
@@ -35,11 +34,8 @@ async def create_session(request: web.Request) -> web.Response:
     type_ = body.get("type") or ""
     if not isinstance(name, str) or not isinstance(type_, str):
         raise BadRequest("name and type must be strings", "invalid_body")
-    try:
-        owner = identity_of(request).username
-        model, _created = await request.app[SESSION_MANAGER].create(path, name, type_, body.get("kernel"), owner)
-    except KernelUnavailable as exc:
-        return json_error(exc.status, exc.message, exc.reason, short_message=exc.short_message)
+    owner = identity_of(request).username
+    model, _created = await request.app[SESSION_MANAGER].create(path, name, type_, body.get("kernel"), owner)
     location = f"{request.app[SERVER].base_url}api/sessions/{model['id']}"
     return web.json_response(model, status=201, headers={"Location": location})
 
@@ -50,10 +46,7 @@ async def get_session(request: web.Request) -> web.Response:
 
 async def patch_session(request: web.Request) -> web.Response:
     body = await read_json_object(request)
-    try:
-        model = await request.app[SESSION_MANAGER].update(request.match_info["session_id"], body, identity_of(request).username)
-    except KernelUnavailable as exc:
-        return json_error(exc.status, exc.message, exc.reason, short_message=exc.short_message)
+    model = await request.app[SESSION_MANAGER].update(request.match_info["session_id"], body, identity_of(request).username)
     return web.json_response(model)
 
 
