@@ -2,10 +2,12 @@
 
 Pages are what a person opens in a browser, so an unauthenticated visit is sent to the
 core's ``/login`` page (with ``next`` pointing back) instead of getting a JSON 403.
-The handlers are therefore registered as public and run the server's ``identify``
-and ``authorize`` hooks themselves; a visit authenticated with ``?token=`` gets the
-login cookie, so that the page's later requests and websockets (which carry no token)
-are authenticated too.
+The handlers are therefore registered as public; they authenticate with the core's
+:func:`~jupyter_core_server.auth.authenticate`, the function every other route goes
+through (an identity plugin that must wait for its answer is awaited, and its refusal
+is a 403), then ask the ``authorize`` hook. A visit authenticated by the token gets the
+login cookie from the core, so that the page's later requests and websockets (which
+carry no token) are authenticated too.
 """
 
 from __future__ import annotations
@@ -16,8 +18,7 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import web
 from jupyter_core_server import ApiError, NotFound, public
-from jupyter_core_server.auth.identity import IDENTITY
-from jupyter_core_server.auth.middleware import set_login_cookies
+from jupyter_core_server.auth import authenticate
 from jupyter_core_server.keys import PLUGIN_MANAGER, SERVER
 
 from .keys import FRONTEND
@@ -52,20 +53,17 @@ def _login_redirect(request: web.Request) -> web.HTTPFound:
     return web.HTTPFound(f"{base}login?{urlencode({'next': target})}")
 
 
-def _authenticate(request: web.Request) -> str:
-    """Run the auth hooks for a page; return how the visit authenticated (``via``).
+async def _authenticate(request: web.Request) -> None:
+    """Let a page's visitor in: authenticated by the server, authorized to read ``frontend``.
 
     :raises web.HTTPFound: to the login page when nobody is logged in.
     """
-    server = request.config_dict[SERVER]
-    pm = request.config_dict[PLUGIN_MANAGER]
-    identity = pm.hook.identify(request=request, server=server)
+    identity = await authenticate(request)
     if identity is None:
         raise _login_redirect(request)
+    pm = request.config_dict[PLUGIN_MANAGER]
     if pm.hook.authorize(request=request, identity=identity, action="read", resource="frontend") is False:
         raise web.HTTPForbidden(text="Not allowed to read frontend.")
-    request[IDENTITY] = identity
-    return str(identity.via)
 
 
 def _page_token(request: web.Request) -> str:
@@ -75,7 +73,7 @@ def _page_token(request: web.Request) -> str:
 
 
 async def _render(request: web.Request, app: str, template: str, **overrides: Any) -> web.Response:
-    via = _authenticate(request)
+    await _authenticate(request)
     service = _service(request)
     config = await asyncio.to_thread(page_config, service, app, _page_token(request))
     config.update(overrides)
@@ -88,8 +86,6 @@ async def _render(request: web.Request, app: str, template: str, **overrides: An
     html = service.render(templates, template, config)
     response = web.Response(text=html, content_type="text/html")
     response.headers["Cache-Control"] = "no-store"
-    if via == "query":
-        set_login_cookies(request.config_dict[SERVER], response)
     return response
 
 
@@ -99,7 +95,11 @@ async def _render(request: web.Request, app: str, template: str, **overrides: An
 @public
 async def lab_page(request: web.Request) -> web.Response:
     info = request.match_info
-    mode = "single-document" if request.path.removeprefix(request.config_dict[SERVER].base_url.rstrip("/")).startswith("/doc") else "multiple-document"
+    mode = (
+        "single-document"
+        if request.path.removeprefix(request.config_dict[SERVER].base_url.rstrip("/")).startswith("/doc")
+        else "multiple-document"
+    )
     return await _render(
         request,
         "lab",
@@ -114,7 +114,7 @@ async def lab_page(request: web.Request) -> web.Response:
 async def lab_not_found(request: web.Request) -> web.Response:
     """Unknown pages below ``/lab`` show JupyterLab's own "not found" view, as jupyter lab does."""
     if request.match_info.get("rest", "").startswith("api/"):
-        _authenticate(request)
+        await _authenticate(request)
         raise NotFound(f"No such API: {request.path}", "not_found")
     return await _render(request, "lab", "index.html", notFoundUrl=request.path)
 
@@ -145,25 +145,21 @@ async def _contents_type(request: web.Request, path: str) -> str | None:
 
 @public
 async def tree_page(request: web.Request) -> web.Response:
-    via = _authenticate(request)
+    await _authenticate(request)
     path = request.match_info.get("path", "").strip("/")
     kind = await _contents_type(request, path)
     base = request.config_dict[SERVER].base_url
     if kind is None:
         raise NotFound(f"No such directory: {path!r}", "not_found")
     if kind != "directory":
-        target = f"{base}{'notebooks' if kind == 'notebook' else 'files'}/{quote(path)}"
-        redirect = web.HTTPFound(target)
-        if via == "query":
-            set_login_cookies(request.config_dict[SERVER], redirect)
-        raise redirect
+        raise web.HTTPFound(f"{base}{'notebooks' if kind == 'notebook' else 'files'}/{quote(path)}")
     return await _render(request, "notebook", "tree.html", treePath=path)
 
 
 @public
 async def notebook_page(request: web.Request) -> web.Response:
     path = request.match_info.get("path", "").strip("/")
-    _authenticate(request)
+    await _authenticate(request)
     if await _contents_type(request, path) == "directory":
         raise web.HTTPFound(f"{request.config_dict[SERVER].base_url}tree/{quote(path)}")
     return await _render(request, "notebook", "notebooks.html")

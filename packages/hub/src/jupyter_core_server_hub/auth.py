@@ -18,7 +18,6 @@ import logging
 import secrets
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -49,7 +48,9 @@ class HubUser:
 
     def identity(self, via: str) -> Identity:
         display = self.model.get("display_name") or self.name
-        return Identity(username=self.name, name=self.name, display_name=str(display), initials=self.name[:1].upper(), via=via)
+        return Identity(
+            username=self.name, name=self.name, display_name=str(display), initials=self.name[:1].upper(), via=via
+        )
 
 
 @dataclass(frozen=True)
@@ -112,13 +113,16 @@ class HubAuth:
             return None
         return payload
 
-    # -- identification (the identify hook) ------------------------------------------------
+    # -- identification (the identify_async hook) ------------------------------------------
 
-    def identify(self, request: web.Request) -> Identity | Awaitable[Identity] | None:
-        """Answer the ``identify`` hook: an identity, an awaitable of one, or a refusal.
+    async def identify(self, request: web.Request) -> Identity | None:
+        """Answer the ``identify_async`` hook: who the hub says sent ``request``, or a refusal.
 
-        Returns ``None`` only when the request carries no hub credentials and the
-        server's own token is allowed (``allow_server_token``), so that the core decides.
+        Answers from the cache without I/O when the hub was asked about the token less
+        than ``cache_seconds`` ago. Returns ``None`` only when the request carries no hub
+        credentials and the server's own token is allowed (``allow_server_token``), so
+        that the core decides. Hub identities never get the core's login cookie (the
+        browser has the hub login cookie instead).
 
         :raises web.HTTPFound: for a browser asking for a page without credentials: the
             start of hub OAuth.
@@ -128,12 +132,12 @@ class HubAuth:
         if header:
             scheme, _, value = header.partition(" ")
             if scheme.lower() in ("token", "bearer") and value.strip():
-                return self._resolve(value.strip(), "token")
+                return await self._resolve(value.strip(), "token")
         cookie = request.cookies.get(self.env.cookie_name)
         if cookie:
             token = self._session_token(cookie)
             if token is not None:
-                return self._resolve(token, "cookie")
+                return await self._resolve(token, "cookie")
         if self.settings.allow_server_token:
             return None
         if self._is_page(request):
@@ -143,15 +147,17 @@ class HubAuth:
     def _is_page(self, request: web.Request) -> bool:
         if request.method not in _PAGE_METHODS or request.headers.get("Upgrade", "").lower() == "websocket":
             return False
-        relative = request.path[len(self.env.prefix) - 1 :] if request.path.startswith(self.env.prefix) else request.path
+        relative = (
+            request.path[len(self.env.prefix) - 1 :] if request.path.startswith(self.env.prefix) else request.path
+        )
         return not (relative == "/api" or relative.startswith("/api/"))
 
-    def _resolve(self, token: str, via: str) -> Identity | Awaitable[Identity]:
+    async def _resolve(self, token: str, via: str) -> Identity:
         key = hashlib.sha256(token.encode()).hexdigest()
         cached = self._users.get(key)
         if cached is not None and cached[0] > time.monotonic():
             return self._decide(cached[1], via)
-        return self._lookup(key, token, via)
+        return await self._lookup(key, token, via)
 
     def _decide(self, user: HubUser | None, via: str) -> Identity:
         if user is None:
@@ -171,7 +177,9 @@ class HubAuth:
             user = await asyncio.shield(pending)
         except HubApiError as exc:
             log.warning("JupyterHub: cannot check a token: %s", exc)
-            raise ApiError("JupyterHub could not be asked who sent this request; try again.", "hub_unavailable", status=503) from None
+            raise ApiError(
+                "JupyterHub could not be asked who sent this request; try again.", "hub_unavailable", status=503
+            ) from None
         return self._decide(user, via)
 
     def _forget_pending(self, key: str, done: asyncio.Future[HubUser | None]) -> None:
@@ -205,7 +213,11 @@ class HubAuth:
 
     def cookie_options(self, request: web.Request) -> dict[str, Any]:
         """Options of every cookie this plugin sets: path, HttpOnly, Secure, and the hub's own options."""
-        secure = self.env.cookie_host_prefix or request.secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+        secure = (
+            self.env.cookie_host_prefix
+            or request.secure
+            or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
+        )
         if self.env.public_url:
             secure = secure or self.env.public_url.startswith("https:")
         options: dict[str, Any] = {"path": self.env.cookie_path, "httponly": True, "samesite": "Lax", "secure": secure}
@@ -218,7 +230,9 @@ class HubAuth:
 
     def login_redirect(self, request: web.Request) -> web.HTTPFound:
         """Start hub OAuth: remember where the browser was going, send it to the hub's authorize page (PKCE)."""
-        login = LoginState(state=secrets.token_urlsafe(24), verifier=secrets.token_urlsafe(48), next_url=request.path_qs)
+        login = LoginState(
+            state=secrets.token_urlsafe(24), verifier=secrets.token_urlsafe(48), next_url=request.path_qs
+        )
         challenge = _b64(hashlib.sha256(login.verifier.encode()).digest())
         query = urlencode(
             {
@@ -232,7 +246,9 @@ class HubAuth:
         )
         redirect = web.HTTPFound(f"{self.env.authorize_url}?{query}")
         value = self.sign("state", {"s": login.state, "v": login.verifier, "n": login.next_url})
-        redirect.set_cookie(self.state_cookie_name, value, **{**self.cookie_options(request), "max_age": STATE_COOKIE_SECONDS})
+        redirect.set_cookie(
+            self.state_cookie_name, value, **{**self.cookie_options(request), "max_age": STATE_COOKIE_SECONDS}
+        )
         return redirect
 
     def pending_login(self, request: web.Request, state: str) -> LoginState | None:
@@ -265,6 +281,8 @@ class HubAuth:
 
     def end_session(self, request: web.Request) -> None:
         """Forget the session of the request's login cookie (logout)."""
-        payload = self.unsign("login", request.cookies.get(self.env.cookie_name, ""), self.settings.cookie_max_age_days * 86400)
+        payload = self.unsign(
+            "login", request.cookies.get(self.env.cookie_name, ""), self.settings.cookie_max_age_days * 86400
+        )
         if payload is not None:
             self._sessions.pop(str(payload.get("s")), None)

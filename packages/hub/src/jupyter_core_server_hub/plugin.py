@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from jupyter_core_server import hookimpl
@@ -63,6 +63,6 @@ def app_context(server: CoreServerApp) -> Callable[[web.Application], AsyncItera
 
 
 @hookimpl(tryfirst=True)
-def identify(request: web.Request) -> Identity | Awaitable[Identity] | None:
+async def identify_async(request: web.Request) -> Identity | None:
     hub = request.config_dict.get(HUB)
-    return None if hub is None else hub.identify(request)
+    return None if hub is None else await hub.identify(request)
