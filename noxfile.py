@@ -25,7 +25,7 @@ PACKAGES: dict[str, list[str]] = {
     "contents": [],
     "terminals": [],
     "nbconvert-ext": ["contents"],
-    "hub": ["terminals"],
+    "hub": ["terminals", "contents", "frontend"],  # the real-hub page test spawns contents + frontend + hub
     "migrate": ["contents", "terminals"],
     "frontend": ["contents", "terminals"],  # its test extra brings jupyterlab and notebook
 }
