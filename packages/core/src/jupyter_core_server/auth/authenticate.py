@@ -84,15 +84,23 @@ class Authentication:
             impl.plugin_name for impl in pm.hook.identify.get_hookimpls()
         ] == ["api"]
         self._warned_awaitable = False
+        self._cookie_name = ""  # known once the server listens (it names the port): read at the first request
         # the shared login cookie's value, and the Set-Cookie headers of it and of its _xsrf cookie
         self._shared_headers = ("", "", "")
+
+    @property
+    def cookie_name(self) -> str:
+        """The login cookie's name (``CoreServerApp.cookie_name``, read once: a few trait look-ups)."""
+        if not self._cookie_name:
+            self._cookie_name = self._server.cookie_name
+        return self._cookie_name
 
     async def authenticate(self, request: web.Request) -> Identity | None:
         """Return who made ``request`` (and record it on the request), or ``None``; see :func:`authenticate`."""
         if IDENTITY in request:
             return request[IDENTITY]
         if self._core_only:
-            identity = self._authenticator.from_request(request, self._server.cookie_name)
+            identity = self._authenticator.from_request(request, self.cookie_name)
         else:
             identity = await self._ask_plugins(request)
         if identity is not None:
@@ -132,7 +140,7 @@ class Authentication:
             identity.login_cookie
             and not response.prepared
             and not is_websocket_handshake(request)
-            and not self._authenticator.has_login_cookie(request, self._server.cookie_name)
+            and not self._authenticator.has_login_cookie(request, self.cookie_name)
         ):
             if identity.via == "query":
                 set_login_cookies(self._server, response)
@@ -142,7 +150,7 @@ class Authentication:
     def _give_shared_cookie(self, response: web.StreamResponse) -> None:
         value = self._authenticator.shared_cookie()
         if self._shared_headers[0] != value:  # a new shared session: render its two headers once
-            login = _set_cookie_header(self._server.cookie_name, value, _login_attributes(self._server))
+            login = _set_cookie_header(self.cookie_name, value, _login_attributes(self._server))
             xsrf = _set_cookie_header(XSRF_COOKIE, secrets.token_hex(16), _xsrf_attributes(self._server))
             self._shared_headers = (value, login, xsrf)
         response.headers.add("Set-Cookie", self._shared_headers[1])

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from aiohttp import web
-from traitlets import Bool, Float, Integer, Unicode, default
+from traitlets import Bool, Float, Integer, Unicode, default, observe
 from traitlets.config import LoggingConfigurable
 
 from .logins import LoginSessions, LoginThrottle
@@ -159,6 +159,7 @@ class Authenticator(LoggingConfigurable):
     generated_token = False
 
     def __init__(self, **kwargs: Any) -> None:
+        self._identities: dict[str, Identity] = {}  # before the traits are set: _forget_identities clears it
         super().__init__(**kwargs)
         self.token  # noqa: B018 - resolve the token now, so generated_token is known from the start
         #: The live login sessions; a login cookie is valid only while its session is here.
@@ -230,13 +231,22 @@ class Authenticator(LoggingConfigurable):
         A token (``via`` ``token`` or ``query``) earns the login cookie; see
         :attr:`Identity.login_cookie`.
         """
-        return Identity(
-            username=self.username,
-            name=self.username,
-            initials=self.username[:1].upper(),
-            via=via,
-            login_cookie=via in _TOKEN_VIAS,
-        )
+        known = self._identities.get(via)
+        if known is None:  # made once per way in: identities are immutable, and this runs on every request
+            username = self.username
+            known = Identity(
+                username=username,
+                name=username,
+                initials=username[:1].upper(),
+                via=via,
+                login_cookie=via in _TOKEN_VIAS,
+            )
+            self._identities[via] = known
+        return known
+
+    @observe("username")
+    def _forget_identities(self, change: Any) -> None:
+        self._identities.clear()
 
     # -- cookies --------------------------------------------------------------------------
 
@@ -297,6 +307,8 @@ class Authenticator(LoggingConfigurable):
 
     def has_login_cookie(self, request: web.Request, cookie_name: str) -> bool:
         """Return whether ``request`` carries a valid login cookie (then it needs no new one)."""
+        if "Cookie" not in request.headers:  # most API clients: no cookie to parse
+            return False
         cookie = request.cookies.get(cookie_name)
         return bool(cookie and self.check_cookie(cookie))
 
