@@ -76,3 +76,8 @@ async def test_a_raising_implementation_does_not_stop_the_others(
     assert records["broken"]["hook_errors"] >= 3
     assert records["broken"]["state"] == "enabled"  # one bad event does not disable the plugin
     assert records["listener"]["hook_errors"] == 0
+
+
+def test_only_event_hooks_can_be_notified(jcs_plugin_manager) -> None:
+    with pytest.raises(ValueError, match="register_routes is not an event hook"):
+        jcs_plugin_manager.notify("register_routes", server=None)

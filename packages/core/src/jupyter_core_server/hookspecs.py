@@ -32,7 +32,12 @@ PROJECT = "jupyter_core_server"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
-__all__ = ["PROJECT", "hookimpl", "hookspec"]
+__all__ = ["EVENT_HOOKS", "PROJECT", "hookimpl", "hookspec"]
+
+#: The event hooks: announcements that every implementation hears, each on its own
+#: (:meth:`~jupyter_core_server.plugins.PluginManager.notify`). The hook reference's table
+#: of how hooks are called is generated from this and from the specs' markers.
+EVENT_HOOKS = frozenset({"kernel_started", "kernel_stopped", "session_changed", "server_event"})
 
 # ---------------------------------------------------------------------------------------
 # Configuration

@@ -229,6 +229,8 @@ class PluginManager(pluggy.PluginManager):
         counted in the plugin's record (``hook_errors``), and the others still run. The
         plugin is not disabled: one bad event must not take its routes away.
         """
+        if hook_name not in hookspecs.EVENT_HOOKS:
+            raise ValueError(f"{hook_name} is not an event hook ({', '.join(sorted(hookspecs.EVENT_HOOKS))})")
         for impl in reversed(getattr(self.hook, hook_name).get_hookimpls()):
             name = self.get_name(impl.plugin)
             try:
