@@ -31,7 +31,7 @@ from .config import config_dirs, config_files, load_file, warn_unknown_config
 from .edge import EdgeSettings, make_edge_middleware
 from .errors import make_error_middleware
 from .headers import DEFAULT_CSP, ResponseHeaders, check_header
-from .keys import KERNEL_SERVICE, PLUGIN_MANAGER, ROUTE_INFO, SERVER, STATE, WEBSOCKETS, ServerState
+from .keys import PLUGIN_MANAGER, ROUTE_INFO, SERVER, STATE, WEBSOCKETS, ServerState
 from .openapi import build_spec
 from .plugins import PluginManager
 from .routing import RouteConflict, RouteInfo, check_namespace, full_path, plan_routes
@@ -483,9 +483,7 @@ async def _stop_when_idle(app: web.Application) -> AsyncIterator[None]:
             await asyncio.sleep(min(60.0, max(timeout / 2, 0.5)))
             if any(count() for count in state.running.values()):
                 continue
-            service = app.get(KERNEL_SERVICE)
-            last = max(state.last_activity, service.last_activity() if service is not None else 0.0)
-            if time.time() - last > timeout:
+            if time.time() - state.activity.latest() > timeout:
                 log.warning("Nothing ran and no request came for %d s: shutting down (shutdown_no_activity_timeout)", timeout)
                 server.request_stop()
                 return

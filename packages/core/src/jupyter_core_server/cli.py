@@ -14,7 +14,7 @@ from traitlets import Bool, Unicode
 
 from ._version import __version__
 from .app import CoreServerApp
-from .config import LEVELS, level_dir, write_plugin_state
+from .config import CONFIG_LEVELS, config_level_dir, write_plugin_state
 from .plugins import ESSENTIAL_PLUGINS, PluginManager
 from .runtime import list_running
 
@@ -58,7 +58,7 @@ class PluginToggleApp(JupyterApp):
     """Shared behaviour of ``plugin enable`` and ``plugin disable``."""
 
     version = __version__
-    level = Unicode("sys-prefix", help=f"Config level to write: one of {', '.join(LEVELS)}.").tag(config=True)
+    level = Unicode("sys-prefix", help=f"Config level to write: one of {', '.join(CONFIG_LEVELS)}.").tag(config=True)
     flags = _LEVEL_FLAGS
     enable = True
 
@@ -71,7 +71,7 @@ class PluginToggleApp(JupyterApp):
             try:
                 path = write_plugin_state(name, self.enable, self.level)
             except (OSError, ValueError) as exc:
-                self.exit_with(f"Cannot write to the {self.level} config level ({level_dir(self.level)}): {exc}")
+                self.exit_with(f"Cannot write to the {self.level} config level ({config_level_dir(self.level)}): {exc}")
             print(f"{'Enabled' if self.enable else 'Disabled'} plugin {name} at the {self.level} level ({path}).")
 
     def exit_with(self, message: str) -> None:

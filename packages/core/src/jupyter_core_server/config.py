@@ -28,11 +28,11 @@ from .files import write_text_atomic
 
 __all__ = [
     "CONFIG_BASENAME",
-    "LEVELS",
+    "CONFIG_LEVELS",
     "PluginState",
     "config_dirs",
     "config_files",
-    "level_dir",
+    "config_level_dir",
     "load_file",
     "plugin_states",
     "warn_unknown_config",
@@ -41,8 +41,11 @@ __all__ = [
 
 log = logging.getLogger("jupyter_core_server")
 
+#: The name of the server's config files, without suffix: ``<basename>.py``, ``<basename>.json``
+#: and the files of ``<basename>.d/`` in each config directory.
 CONFIG_BASENAME = "jupyter_core_server_config"
-LEVELS = ("user", "env", "sys-prefix", "system")
+#: The config levels, highest precedence first.
+CONFIG_LEVELS = ("user", "env", "sys-prefix", "system")
 
 
 def level_dirs(level: str) -> list[Path]:
@@ -56,11 +59,16 @@ def level_dirs(level: str) -> list[Path]:
         return [Path(p) for p in paths.ENV_CONFIG_PATH]
     if level == "system":
         return [Path(p) for p in paths.SYSTEM_CONFIG_PATH]
-    raise ValueError(f"Unknown config level {level!r}; expected one of {', '.join(LEVELS)}")
+    raise ValueError(f"Unknown config level {level!r}; expected one of {', '.join(CONFIG_LEVELS)}")
 
 
-def level_dir(level: str) -> Path:
-    """Return the directory that ``plugin enable|disable`` writes to at ``level``."""
+def config_level_dir(level: str) -> Path:
+    """Return the directory that writes at ``level`` go to (``plugin enable|disable``, ``migrate``).
+
+    :param level: One of :data:`CONFIG_LEVELS`.
+    :raises ValueError: for an unknown level, or one without a directory (``env`` when
+        ``JUPYTER_CONFIG_PATH`` is unset).
+    """
     dirs = level_dirs(level)
     if not dirs:
         raise ValueError(f"No config directory for level {level!r}")
@@ -74,7 +82,7 @@ def config_dirs() -> list[tuple[str, Path]]:
     """
     seen: set[Path] = set()
     ordered: list[tuple[str, Path]] = []
-    for level in LEVELS:
+    for level in CONFIG_LEVELS:
         for directory in level_dirs(level):
             if directory not in seen:
                 seen.add(directory)
@@ -167,7 +175,7 @@ class PluginState:
     """Whether a plugin is enabled, and which level decided it."""
 
     enabled: bool
-    level: str  # a name from LEVELS, "config" (explicit settings) or "default"
+    level: str  # a name from CONFIG_LEVELS, "config" (explicit settings) or "default"
 
 
 def plugin_states(names: list[str], overrides: dict[str, bool] | None = None) -> dict[str, PluginState]:
@@ -178,7 +186,7 @@ def plugin_states(names: list[str], overrides: dict[str, bool] | None = None) ->
         beat every level.
     """
     per_level: list[tuple[str, dict[str, list[bool]]]] = []
-    for level in LEVELS:
+    for level in CONFIG_LEVELS:
         merged: dict[str, list[bool]] = {}
         for directory in level_dirs(level):
             for name, values in plugin_settings(directory).items():
@@ -205,7 +213,7 @@ def write_plugin_state(name: str, enabled: bool, level: str) -> Path:
     so enabling one never rewrites the settings of another. The file is replaced
     atomically.
     """
-    directory = level_dir(level) / f"{CONFIG_BASENAME}.d"
+    directory = config_level_dir(level) / f"{CONFIG_BASENAME}.d"
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"plugin-{name}.json"
     write_text_atomic(target, json.dumps({"CoreServerApp": {"plugins": {name: enabled}}}, indent=2) + "\n")

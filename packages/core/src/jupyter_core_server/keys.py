@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from .activity import ActivityRegistry
+
 if TYPE_CHECKING:
     import weakref
 
@@ -36,20 +38,26 @@ __all__ = [
 
 
 class ServerState:
-    """When the server started, when a user last used it, what runs, and whether start-up finished.
+    """When the server started, when it was last used, what runs, and whether start-up finished.
 
-    ``running`` maps a kind of thing (``"kernels"``, ``"terminals"``) to a function that
-    counts those running now; plugins that start processes register theirs, so that
-    ``/api/status`` reports them and ``shutdown_no_activity_timeout`` waits for them.
+    ``last_activity`` is the time of the latest API request (the security middleware
+    sets it). ``activity`` is the :class:`~jupyter_core_server.ActivityRegistry` of
+    every source of use, that time included (as ``requests``): plugins whose things
+    are used without a request (terminals) register theirs, and readers ask it for the
+    latest activity. ``running`` maps a kind of thing (``"kernels"``) to a function
+    that counts those running now; plugins that start processes register theirs, so
+    that ``/api/status`` reports them and ``shutdown_no_activity_timeout`` waits for them.
     """
 
-    __slots__ = ("last_activity", "ready", "running", "started")
+    __slots__ = ("activity", "last_activity", "ready", "running", "started")
 
     def __init__(self, now: float) -> None:
         self.started = now
         self.last_activity = now
         self.ready = False
         self.running: dict[str, Callable[[], int]] = {}
+        self.activity = ActivityRegistry()
+        self.activity.register("requests", lambda: self.last_activity)
 
 
 # The annotations carry the value types for type checkers without importing the modules.

@@ -50,6 +50,7 @@ from jupyter_core import paths
 from traitlets.config import Config
 
 from .app import CoreServerApp
+from .openapi import unmatched_routes
 from .plugins import ENTRY_POINT_GROUP, PluginManager
 from .serve import start
 
@@ -80,6 +81,7 @@ __all__ = [
     "server_command",
     "shutdown_kernel",
     "start_kernel",
+    "unmatched_routes",
 ]
 
 #: A kernel websocket framing (see :data:`KERNEL_FRAMINGS`).

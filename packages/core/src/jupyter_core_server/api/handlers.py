@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-from datetime import datetime, timezone
 from typing import Any
 
 from aiohttp import web
@@ -13,13 +12,9 @@ from ..auth.identity import identity_of
 from ..errors import BadRequest, loads_json
 from ..keys import DEFAULT_URL, KERNEL_SERVICE, PLUGIN_MANAGER, SERVER, STATE
 from ..routing import auth_resource, public
+from ..times import iso_time
 
-__all__ = ["iso", "routes"]
-
-
-def iso(timestamp: float) -> str:
-    """Format a POSIX time as jupyter_server does: ISO 8601, UTC, ``Z`` suffix."""
-    return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+__all__ = ["routes"]
 
 
 @public
@@ -46,18 +41,16 @@ async def get_ready(request: web.Request) -> web.Response:
 async def get_status(request: web.Request) -> web.Response:
     app = request.app
     state = app[STATE]
-    last_activity = state.last_activity
     kernels = connections = 0
     service = app.get(KERNEL_SERVICE)
     if service is not None:
         kernels, connections = service.count(), service.connection_count()
-        last_activity = max(last_activity, service.last_activity())
     running = {kind: count() for kind, count in state.running.items()}
     return web.json_response(
         {
             **running,
-            "started": iso(state.started),
-            "last_activity": iso(last_activity),
+            "started": iso_time(state.started),
+            "last_activity": iso_time(state.activity.latest()),
             "kernels": kernels,
             "connections": connections,
             "ready": state.ready,

@@ -48,6 +48,7 @@ def app_context(server: CoreServerApp) -> Callable[[web.Application], AsyncItera
         service = KernelService(server, kernel_spec_manager=app[KERNELSPECS].manager, events=events)
         app[KERNEL_SERVICE] = service
         app[STATE].running["kernels"] = service.count
+        app[STATE].activity.register("kernels", service.last_activity)
         if service.persistence_file:
             taken = await service.restore()
             if taken:

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict
 
-from ..api.handlers import iso
+from ..times import iso_time
 
 if TYPE_CHECKING:
     from jupyter_client.manager import AsyncKernelManager
@@ -80,7 +80,7 @@ class KernelRecord:
         model: KernelModel = {
             "id": self.kernel_id,
             "name": self.name,
-            "last_activity": iso(bridge.last_activity),
+            "last_activity": iso_time(bridge.last_activity),
             "execution_state": bridge.execution_state,
             "connections": bridge.connection_count,
         }
