@@ -28,9 +28,10 @@ def others_off(keep: tuple[str, ...] = ("hub",)) -> dict[str, bool]:
 
 
 @pytest.fixture
-def jcs_enabled_plugins() -> set[str]:
-    """The built-in plugins and ``hub``."""
-    return {"hub"}
+def jcs_enabled_plugins(request: pytest.FixtureRequest) -> set[str]:
+    """The built-in plugins and ``hub``, unless a test parametrizes others."""
+    enabled: set[str] = getattr(request, "param", {"hub"})
+    return enabled
 
 
 @pytest.fixture

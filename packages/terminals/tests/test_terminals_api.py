@@ -9,10 +9,12 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from jupyter_core_server import keys
 from jupyter_core_server.pytest_plugin import ServerClient, ServerHandle
-from terminal_client import is_running, kill_all, new_terminal, open_terminal, terminal_names
+from terminal_client import is_running, kill_all, new_terminal, open_terminal, terminal_names, wait_until
 
 from jupyter_core_server_terminals.config import default_shell_command
+from jupyter_core_server_terminals.keys import TERMINALS
 
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 
@@ -171,6 +173,24 @@ async def test_last_activity_follows_input_and_output(jcs_client: ServerClient) 
         await term.read_until(r"later")
         assert await last_activity() > before
         assert await server_activity() > server_before
+
+
+async def test_terminal_use_is_the_servers_terminals_activity(jcs_server: ServerHandle, jcs_client: ServerClient) -> None:
+    registry = jcs_server.web_app[keys.STATE].activity
+    name = await new_terminal(jcs_client)
+    async with open_terminal(jcs_client, name) as term:
+        await term.run("true")
+        before = registry.times()
+        await term.stdin("sleep 1; echo la''ter\r")  # output a second later, and no request
+        await term.read_until(r"later")
+        used = registry.times()
+        assert used["terminals"] > before["terminals"]
+        assert used["requests"] == before["requests"]
+        assert registry.latest() >= used["terminals"]
+        await term.stdin("exit\r")
+        await wait_until(lambda: name not in jcs_server.web_app[TERMINALS].terminals, what="the shell to end")
+    # a terminal that ended still counts: its last use was real
+    assert registry.times()["terminals"] >= used["terminals"]
 
 
 @pytest.mark.parametrize("jcs_config", [{"TerminalManager": {"shell_command": ["/nonexistent/shell"]}}], indirect=True)

@@ -26,9 +26,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from aiohttp import web
-from jupyter_core_server import Forbidden
-from jupyter_core_server.auth.identity import identity_of
-from jupyter_core_server.keys import SERVER
+from jupyter_core_server import XSRF_COOKIE, Forbidden, identity_of, keys
 
 from .errors import HiddenPath, NoSuchPath
 from .fileio import Located, require
@@ -39,7 +37,6 @@ __all__ = ["routes"]
 
 log = logging.getLogger("jupyter_core_server.contents")
 
-_XSRF_COOKIE = "_xsrf"
 _SAME_ORIGIN_FETCH = frozenset({"same-origin", "none"})  # "none": typed, bookmarked or opened by the user
 _CSP = "frame-ancestors 'self'; sandbox allow-scripts"
 
@@ -80,7 +77,7 @@ def _same_origin(request: web.Request, url: str) -> bool:
 def _allowed_origin(request: web.Request, url: str) -> bool:
     parts = urlsplit(url)
     origin = f"{parts.scheme}://{parts.netloc}"
-    return request.app[SERVER].origin_policy().origin_allowed(origin)
+    return request.app[keys.SERVER].origin_policy().origin_allowed(origin)
 
 
 def check_same_site(request: web.Request) -> None:
@@ -96,8 +93,8 @@ def check_same_site(request: web.Request) -> None:
         if fetch_site in _SAME_ORIGIN_FETCH:
             return
     else:
-        expected = request.cookies.get(_XSRF_COOKIE, "")
-        given = request.headers.get("X-XSRFToken") or request.query.get(_XSRF_COOKIE, "")
+        expected = request.cookies.get(XSRF_COOKIE, "")
+        given = request.headers.get("X-XSRFToken") or request.query.get(XSRF_COOKIE, "")
         if expected and given and hmac.compare_digest(expected, given):
             return
     referer = request.headers.get("Referer")

@@ -17,8 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
-from jupyter_core_server import BadRequest, loads_json
-from jupyter_core_server.keys import PLUGIN_MANAGER, SERVER, SESSION_MANAGER
+from jupyter_core_server import BadRequest, keys, loads_json
 
 from .keys import CONTENTS
 from .manager import ContentsService, Model, Precondition
@@ -41,7 +40,7 @@ def _path(request: web.Request) -> str:
 
 
 def _location(request: web.Request, *parts: str) -> str:
-    base = request.app[SERVER].base_url
+    base = request.app[keys.SERVER].base_url
     return base + "api/contents/" + "/".join(quote(part, safe="/") for part in parts if part)
 
 
@@ -69,7 +68,7 @@ def _event(request: web.Request, action: str, path: str, source_path: str | None
     data = {"action": action, "path": path}
     if source_path is not None:
         data["source_path"] = source_path
-    request.app[PLUGIN_MANAGER].notify("server_event", schema_id=CONTENTS_EVENTS, data=data)
+    request.app[keys.PLUGIN_MANAGER].notify("server_event", schema_id=CONTENTS_EVENTS, data=data)
 
 
 async def _json_response(model: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -214,7 +213,7 @@ async def patch_contents(request: web.Request) -> web.Response:
     else:
         old = service.root.normalize(path)
         model = await service.rename(path, str(new_path))
-        sessions = request.app.get(SESSION_MANAGER)
+        sessions = request.app.get(keys.SESSION_MANAGER)
         if sessions is not None:
             sessions.rename_path(old, model["path"])
         _event(request, "rename", model["path"], old)

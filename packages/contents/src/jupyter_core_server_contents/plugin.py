@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from jupyter_core_server import hookimpl
-from jupyter_core_server.openapi import load_fragment
+from jupyter_core_server import hookimpl, load_fragment
 
 from . import files, handlers
 from .checkpoints import FileCheckpoints
@@ -16,7 +15,7 @@ from .manager import ContentsService
 
 if TYPE_CHECKING:
     from aiohttp import web
-    from jupyter_core_server.app import CoreServerApp
+    from jupyter_core_server import CoreServerApp
     from traitlets.config import Configurable
 
 

@@ -22,15 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSCloseCode, web
 from jsonschema import Draft7Validator  # type: ignore[import-untyped]
-from jupyter_core_server import BadRequest, auth_resource, hookimpl
-from jupyter_core_server.errors import read_json_object
-from jupyter_core_server.keys import WEBSOCKETS
+from jupyter_core_server import BadRequest, auth_resource, hookimpl, keys, read_json_object
 
 from .keys import FRONTEND
 
 if TYPE_CHECKING:
-    from jupyter_core_server.kernels.manager import KernelModel
-    from jupyter_core_server.sessions.manager import SessionModel
+    from jupyter_core_server import KernelModel, SessionModel
 
 __all__ = ["KERNEL_ACTIONS", "SESSIONS", "EventBus", "EventRelay", "routes"]
 
@@ -198,7 +195,7 @@ async def subscribe(request: web.Request) -> web.WebSocketResponse:
     bus = request.config_dict[FRONTEND].bus
     ws = web.WebSocketResponse(heartbeat=30)
     await ws.prepare(request)
-    request.config_dict[WEBSOCKETS].add(ws)
+    request.config_dict[keys.WEBSOCKETS].add(ws)
     queue = bus.subscribe()
 
     async def forward() -> None:

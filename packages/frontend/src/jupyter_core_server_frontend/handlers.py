@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from jupyter_core_server import BadRequest, NotFound, auth_resource
-from jupyter_core_server.errors import read_json_object
+from jupyter_core_server import BadRequest, NotFound, auth_resource, read_json_object
 
 from .keys import FRONTEND
 from .licenses import FORMATS, license_bundles, render_report

@@ -3,7 +3,7 @@
 Pages are what a person opens in a browser, so an unauthenticated visit is sent to the
 core's ``/login`` page (with ``next`` pointing back) instead of getting a JSON 403.
 The handlers are therefore registered as public; they authenticate with the core's
-:func:`~jupyter_core_server.auth.authenticate`, the function every other route goes
+:func:`~jupyter_core_server.authenticate`, the function every other route goes
 through (an identity plugin that must wait for its answer is awaited, and its refusal
 is a 403), then ask the ``authorize`` hook. A visit authenticated by the token gets the
 login cookie from the core, so that the page's later requests and websockets (which
@@ -17,9 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from aiohttp import web
-from jupyter_core_server import ApiError, NotFound, public
-from jupyter_core_server.auth import authenticate
-from jupyter_core_server.keys import PLUGIN_MANAGER, SERVER
+from jupyter_core_server import ApiError, NotFound, authenticate, keys, public
 
 from .keys import FRONTEND
 from .pageconfig import page_config
@@ -47,7 +45,7 @@ def _service(request: web.Request) -> FrontendService:
 
 
 def _login_redirect(request: web.Request) -> web.HTTPFound:
-    base = request.config_dict[SERVER].base_url
+    base = request.config_dict[keys.SERVER].base_url
     query = [(k, v) for k, v in request.query.items() if k != "token"]
     target = request.path + ("?" + urlencode(query) if query else "")
     return web.HTTPFound(f"{base}login?{urlencode({'next': target})}")
@@ -61,14 +59,14 @@ async def _authenticate(request: web.Request) -> None:
     identity = await authenticate(request)
     if identity is None:
         raise _login_redirect(request)
-    pm = request.config_dict[PLUGIN_MANAGER]
+    pm = request.config_dict[keys.PLUGIN_MANAGER]
     if pm.hook.authorize(request=request, identity=identity, action="read", resource="frontend") is False:
         raise web.HTTPForbidden(text="Not allowed to read frontend.")
 
 
 def _page_token(request: web.Request) -> str:
     """The token the page's API calls send (jupyter_server puts the server's token there)."""
-    auth = request.config_dict[SERVER].authenticator
+    auth = request.config_dict[keys.SERVER].authenticator
     return auth.token if auth is not None else ""
 
 
@@ -97,7 +95,7 @@ async def lab_page(request: web.Request) -> web.Response:
     info = request.match_info
     mode = (
         "single-document"
-        if request.path.removeprefix(request.config_dict[SERVER].base_url.rstrip("/")).startswith("/doc")
+        if request.path.removeprefix(request.config_dict[keys.SERVER].base_url.rstrip("/")).startswith("/doc")
         else "multiple-document"
     )
     return await _render(
@@ -129,7 +127,7 @@ async def remove_slash(request: web.Request) -> web.Response:
 
 async def _contents_type(request: web.Request, path: str) -> str | None:
     """Return ``directory``, ``notebook`` or ``file`` for an API path, ``None`` if it does not exist."""
-    from jupyter_core_server_contents.keys import CONTENTS
+    from jupyter_core_server_contents import CONTENTS
 
     contents = request.config_dict.get(CONTENTS)
     if contents is None:
@@ -148,7 +146,7 @@ async def tree_page(request: web.Request) -> web.Response:
     await _authenticate(request)
     path = request.match_info.get("path", "").strip("/")
     kind = await _contents_type(request, path)
-    base = request.config_dict[SERVER].base_url
+    base = request.config_dict[keys.SERVER].base_url
     if kind is None:
         raise NotFound(f"No such directory: {path!r}", "not_found")
     if kind != "directory":
@@ -161,7 +159,7 @@ async def notebook_page(request: web.Request) -> web.Response:
     path = request.match_info.get("path", "").strip("/")
     await _authenticate(request)
     if await _contents_type(request, path) == "directory":
-        raise web.HTTPFound(f"{request.config_dict[SERVER].base_url}tree/{quote(path)}")
+        raise web.HTTPFound(f"{request.config_dict[keys.SERVER].base_url}tree/{quote(path)}")
     return await _render(request, "notebook", "notebooks.html")
 
 

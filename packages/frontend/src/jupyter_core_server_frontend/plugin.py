@@ -6,9 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from jupyter_core_server import hookimpl
-from jupyter_core_server.keys import DEFAULT_URL
-from jupyter_core_server.openapi import load_fragment
+from jupyter_core_server import hookimpl, keys, load_fragment
 
 from . import events, handlers, pages
 from .apps import find_lab, find_notebook
@@ -19,7 +17,7 @@ from .service import FrontendService
 
 if TYPE_CHECKING:
     from aiohttp import web
-    from jupyter_core_server.app import CoreServerApp
+    from jupyter_core_server import CoreServerApp
     from traitlets.config import Configurable
 
 log = logging.getLogger("jupyter_core_server.frontend")
@@ -81,7 +79,7 @@ def app_context(server: CoreServerApp) -> Callable[[web.Application], AsyncItera
         if default == "/lab" and not service.lab_pages and service.notebook is not None:
             default = "/tree"
         if default and (service.lab_pages or service.notebook is not None):
-            app[DEFAULT_URL] = default
+            app[keys.DEFAULT_URL] = default
         relay = EventRelay(service.bus)
         pm.register(relay, name="frontend.events")
         yield

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_core.paths import jupyter_config_dir, jupyter_config_path
-from jupyter_core_server.files import write_text_atomic
+from jupyter_core_server import write_text_atomic
 
 __all__ = ["SECTION_NAME", "SectionStore", "recursive_update"]
 

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 import jinja2
 from jupyter_core.paths import jupyter_config_dir
-from jupyter_core_server_contents.config import ContentsManager
 
 from .apps import LabApp, NotebookApp, find_lab, find_notebook, labextensions_path
 from .events import EventBus
@@ -18,7 +17,7 @@ from .settings import SettingsStore, load_overrides
 from .workspaces import WorkspaceStore
 
 if TYPE_CHECKING:
-    from jupyter_core_server.app import CoreServerApp
+    from jupyter_core_server import CoreServerApp
 
     from .config import Frontend
 
@@ -37,6 +36,10 @@ class FrontendService:
         self.settings = settings
         self.base_url = server.base_url
         self.terminals_available = terminals_available
+        # imported here: this module is imported with the plugin, also on a server whose
+        # contents plugin is disabled (which then refuses to set the frontend up)
+        from jupyter_core_server_contents import ContentsManager
+
         self.contents_settings = ContentsManager(parent=server)
         self.jupyter_config_dir = jupyter_config_dir()
         self.lab: LabApp | None = find_lab(settings.app_dir) if settings.lab or settings.notebook else None

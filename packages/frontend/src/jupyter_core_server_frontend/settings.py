@@ -21,7 +21,7 @@ from typing import Any
 import json5
 from jsonschema import Draft7Validator  # type: ignore[import-untyped]
 from jsonschema.exceptions import SchemaError, ValidationError  # type: ignore[import-untyped]
-from jupyter_core_server.files import write_text_atomic
+from jupyter_core_server import write_text_atomic
 
 from .errors import BadSettings, SettingsNotFound
 from .sections import SectionStore, recursive_update

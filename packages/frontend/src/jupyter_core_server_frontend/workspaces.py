@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from jupyter_core_server import loads_json
-from jupyter_core_server.files import write_text_atomic
+from jupyter_core_server import loads_json, write_text_atomic
 
 from .errors import BadWorkspace
 

@@ -6,8 +6,7 @@ import asyncio
 import logging
 
 from aiohttp import web
-from jupyter_core_server.api.handlers import iso
-from jupyter_core_server.keys import KERNEL_SERVICE, STATE
+from jupyter_core_server import iso_time, keys
 
 from .auth import HubAuth
 from .hubapi import HubApiError
@@ -18,19 +17,12 @@ log = logging.getLogger("jupyter_core_server.hub")
 
 
 def latest_activity(app: web.Application) -> float:
-    """Return the time of the latest real use: API requests, kernel messages, terminal input and output."""
-    latest = app[STATE].last_activity
-    service = app.get(KERNEL_SERVICE)
-    if service is not None:
-        latest = max(latest, service.last_activity(), *(bridge.last_activity for bridge in service.bridges.values()))
-    try:
-        from jupyter_core_server_terminals.keys import TERMINALS
-    except ImportError:  # the terminals plugin is optional
-        return latest
-    terminals = app.get(TERMINALS)
-    if terminals is not None:
-        latest = max(latest, terminals.last_activity())
-    return latest
+    """Return the time of the latest real use, as the server's activity registry has it.
+
+    API requests, kernel messages, terminal input and output, and whatever else a plugin
+    registers there.
+    """
+    return app[keys.STATE].activity.latest()
 
 
 async def report_activity(app: web.Application, hub: HubAuth) -> None:
@@ -42,7 +34,7 @@ async def report_activity(app: web.Application, hub: HubAuth) -> None:
     interval = hub.env.activity_interval
     failures = 0
     while True:
-        stamp = iso(latest_activity(app))
+        stamp = iso_time(latest_activity(app))
         try:
             await hub.client.post_activity(stamp)
         except HubApiError as exc:

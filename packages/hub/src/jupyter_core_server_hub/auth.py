@@ -23,8 +23,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
-from jupyter_core_server.auth.identity import Identity
-from jupyter_core_server.errors import ApiError, Forbidden
+from jupyter_core_server import ApiError, Forbidden, Identity
 
 from .config import JupyterHubSingleUser
 from .environment import HubEnvironment

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from jupyter_core_server.app import CoreServerApp
-from jupyter_core_server.plugins import PluginManager
+from jupyter_core_server import CoreServerApp, PluginManager
 from traitlets.config import Config
 
 __all__ = ["HubServerApp"]

@@ -10,7 +10,7 @@ from .config import JupyterHubSingleUser
 from .environment import HubEnvironment, HubEnvironmentError, read_environment
 
 if TYPE_CHECKING:
-    from jupyter_core_server.app import CoreServerApp
+    from jupyter_core_server import CoreServerApp
 
 __all__ = ["apply_environment", "hub_environment"]
 

@@ -6,10 +6,7 @@ import secrets
 from http.cookies import SimpleCookie
 
 from aiohttp import web
-from jupyter_core_server.api.login import safe_next
-from jupyter_core_server.auth.middleware import XSRF_COOKIE
-from jupyter_core_server.errors import BadRequest, Forbidden
-from jupyter_core_server.routing import public
+from jupyter_core_server import XSRF_COOKIE, BadRequest, Forbidden, public, safe_next
 
 from ._version import __version__
 from .auth import HubAuth

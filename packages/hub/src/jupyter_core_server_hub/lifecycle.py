@@ -20,7 +20,7 @@ from .hubapi import HubApiError, HubClient
 from .keys import HUB
 
 if TYPE_CHECKING:
-    from jupyter_core_server.app import CoreServerApp
+    from jupyter_core_server import CoreServerApp
 
 __all__ = ["hub_context"]
 

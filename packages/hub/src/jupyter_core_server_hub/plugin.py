@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from jupyter_core_server import hookimpl
-from jupyter_core_server.openapi import load_fragment
+from jupyter_core_server import hookimpl, load_fragment
 
 from .config import JupyterHubSingleUser
 from .configure import apply_environment, hub_environment
@@ -14,8 +13,7 @@ from .keys import HUB
 
 if TYPE_CHECKING:
     from aiohttp import web
-    from jupyter_core_server.app import CoreServerApp
-    from jupyter_core_server.auth.identity import Identity
+    from jupyter_core_server import CoreServerApp, Identity
     from traitlets.config import Application, Configurable
 
 requires: Sequence[str] = ()

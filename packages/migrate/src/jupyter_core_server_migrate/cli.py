@@ -6,7 +6,7 @@ import os
 import sys
 
 from jupyter_core.application import JupyterApp
-from jupyter_core_server.config import LEVELS
+from jupyter_core_server import CONFIG_LEVELS
 from traitlets import Bool, Unicode
 
 from ._version import __version__
@@ -37,7 +37,7 @@ class MigrateApp(JupyterApp):
     dry_run = Bool(False, help="Print unified diffs of what would change; write nothing.").tag(config=True)
     as_json = Bool(False, help="Print the report (and diffs) as JSON.").tag(config=True)
     kg_env = Bool(False, help="Also translate Kernel Gateway's KG_* environment variables of this process.").tag(config=True)
-    env_level = Unicode("user", help=f"Config level that receives translated KG_* variables: one of {', '.join(LEVELS)}.").tag(config=True)
+    env_level = Unicode("user", help=f"Config level that receives translated KG_* variables: one of {', '.join(CONFIG_LEVELS)}.").tag(config=True)
     level = Unicode("", help="Only read this config level (default: all levels).").tag(config=True)
 
     aliases = {"env-level": "MigrateApp.env_level", "level": "MigrateApp.level"}
@@ -49,8 +49,8 @@ class MigrateApp(JupyterApp):
 
     def start(self) -> None:
         for name, value in (("env-level", self.env_level), ("level", self.level)):
-            if value and value not in LEVELS:
-                print(f"--{name} must be one of {', '.join(LEVELS)}, not {value!r}", file=sys.stderr)
+            if value and value not in CONFIG_LEVELS:
+                print(f"--{name} must be one of {', '.join(CONFIG_LEVELS)}, not {value!r}", file=sys.stderr)
                 self.exit(2)
         report = migrate(
             self.extra_args or None,

@@ -111,7 +111,7 @@ def _extensions(value: Any, rule: Rule, lookup: Lookup) -> Converted:
 def _response_headers(value: Any, rule: Rule, result: Converted) -> None:
     """``tornado_settings['headers']`` -> ``CoreServerApp.response_headers``, header by header."""
     # The server's own check, so that nothing migrated stops the server from starting.
-    from jupyter_core_server.headers import check_header
+    from jupyter_core_server import check_header
 
     part = "tornado_settings['headers']"
     if not isinstance(value, dict):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jupyter_core_server.files import write_text_atomic
+from jupyter_core_server import write_text_atomic
 
 from .sources import Untranslated
 from .translate import Value

@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from jupyter_core_server.config import CONFIG_BASENAME, config_dirs, level_dir
+from jupyter_core_server import CONFIG_BASENAME, config_dirs, config_level_dir
 
 from . import files
 from .files import Planned, TargetError
@@ -27,9 +27,7 @@ def installed() -> tuple[dict[str, set[str]], set[str]]:
 
     Classes: name -> option names. Plugins: the names of every plugin found, enabled or not.
     """
-    from jupyter_core_server.app import CoreServerApp
-    from jupyter_core_server.auth.identity import Authenticator
-    from jupyter_core_server.plugins import PluginManager
+    from jupyter_core_server import Authenticator, CoreServerApp, PluginManager
 
     pm = PluginManager()
     pm.discover()
@@ -95,7 +93,7 @@ def migrate(
         env_source = read_env(env)
         report.sources.append("KG_* environment variables")
         translation = translator.translate(env_source.settings, gateway=True)
-        target = level_dir(env_level) / f"{CONFIG_BASENAME}.d" / ENV_FILENAME
+        target = config_level_dir(env_level) / f"{CONFIG_BASENAME}.d" / ENV_FILENAME
         if translation.values:
             planned += _json_plan(target, translation, ["KG_* environment variables"], report)
 

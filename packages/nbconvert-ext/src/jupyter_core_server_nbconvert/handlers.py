@@ -10,9 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from jupyter_core_server import ApiError, BadRequest
-from jupyter_core_server.errors import read_json
-from jupyter_core_server.keys import PLUGIN_MANAGER
+from jupyter_core_server import ApiError, BadRequest, keys, read_json
 
 from .keys import CONVERTER
 from .responses import attachment, content_type
@@ -27,7 +25,7 @@ __all__ = ["routes"]
 
 def _contents(request: web.Request) -> ContentsService:
     """The contents service, or 503 naming the plugin when it is not active."""
-    if not request.config_dict[PLUGIN_MANAGER].is_active("contents"):
+    if not request.config_dict[keys.PLUGIN_MANAGER].is_active("contents"):
         raise ApiError(
             "Converting stored notebooks requires the 'contents' plugin, which is not installed or not enabled; "
             "POST /nbconvert/{format} with the notebook in the body still works.",

@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from jupyter_core_server import hookimpl
-from jupyter_core_server.openapi import load_fragment
+from jupyter_core_server import hookimpl, keys, load_fragment
 
 from . import handlers
 from .config import NbconvertService
@@ -19,7 +18,7 @@ from .service import Converter, log
 
 if TYPE_CHECKING:
     from aiohttp import web
-    from jupyter_core_server.app import CoreServerApp
+    from jupyter_core_server import CoreServerApp
     from traitlets.config import Configurable
 
 requires: Sequence[str] = ()  # contents is optional: see handlers.contents_service
@@ -43,14 +42,12 @@ def openapi_spec() -> Mapping[str, Any]:
 @hookimpl
 def app_context(server: CoreServerApp) -> Callable[[web.Application], AsyncIterator[None]]:
     async def nbconvert(app: web.Application) -> AsyncIterator[None]:
-        from jupyter_core_server.keys import PLUGIN_MANAGER
-
         from .keys import CONVERTER
 
         # first, so that even a failed start-up leaves these paths' answers sandboxed; response
         # signals may still be added while the application starts (it freezes afterwards)
         app.on_response_prepare.append(make_response_guard(server.base_url))
-        if not app[PLUGIN_MANAGER].is_active("contents"):
+        if not app[keys.PLUGIN_MANAGER].is_active("contents"):
             log.warning(
                 "Plugin nbconvert: optional dependency 'contents' is not active; "
                 "GET /nbconvert/{format}/{path} answers 503, POST /nbconvert/{format} works."

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import web
-from jupyter_core_server.errors import BadRequest, read_json
+from jupyter_core_server import BadRequest, read_json
 
 from .keys import TERMINALS
 from .manager import Terminals

@@ -13,11 +13,12 @@ import os
 import re
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
 from itertools import count
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
 from urllib.parse import quote
+
+from jupyter_core_server import iso_time
 
 from .config import TerminalManager
 from .errors import (
@@ -32,9 +33,9 @@ from .process import PtyProcess, pty_unavailable_reason
 from .terminal import Terminal
 
 if TYPE_CHECKING:
-    from jupyter_core_server.app import CoreServerApp
+    from jupyter_core_server import CoreServerApp
 
-__all__ = ["TerminalModel", "Terminals", "connection_url", "iso"]
+__all__ = ["TerminalModel", "Terminals", "connection_url"]
 
 log = logging.getLogger("jupyter_core_server.terminals")
 
@@ -46,11 +47,6 @@ class TerminalModel(TypedDict):
 
     name: str
     last_activity: str
-
-
-def iso(timestamp: float) -> str:
-    """Format a POSIX time as jupyter_server does: ISO 8601, UTC, ``Z`` suffix."""
-    return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def connection_url(server: CoreServerApp) -> str:
@@ -89,6 +85,7 @@ class Terminals:
         self.on_activity = on_activity
         self.terminals: dict[str, Terminal] = {}
         self._ending: set[asyncio.Task[None]] = set()  # terminals being ended or reaped
+        self._ended_activity = 0.0  # the latest activity of the terminals that ended
         #: Why terminals cannot run here, or ``None`` when they can.
         self.unavailable: str | None = pty_unavailable_reason()
         if self.unavailable:
@@ -114,15 +111,15 @@ class Terminals:
     def model(self, name: str) -> TerminalModel:
         """Return the REST model of terminal ``name``."""
         terminal = self.get(name)
-        return {"name": terminal.name, "last_activity": iso(terminal.last_activity)}
+        return {"name": terminal.name, "last_activity": iso_time(terminal.last_activity)}
 
     def models(self) -> list[TerminalModel]:
         """Return the REST models of every running terminal, oldest first."""
         return [self.model(name) for name in list(self.terminals)]
 
     def last_activity(self) -> float:
-        """Return the latest activity of any terminal (0 when none runs)."""
-        return max((t.last_activity for t in self.terminals.values()), default=0.0)
+        """Return the latest activity of any terminal, ended ones included (0 before the first)."""
+        return max([self._ended_activity, *(t.last_activity for t in self.terminals.values())])
 
     # -- creation -------------------------------------------------------------------------------
 
@@ -218,6 +215,7 @@ class Terminals:
         """Take an ended terminal out of the list; keep track of a shell still being reaped."""
         if self.terminals.get(terminal.name) is terminal:
             del self.terminals[terminal.name]
+        self._ended_activity = max(self._ended_activity, terminal.last_activity)
         if terminal.reaper is not None and not terminal.reaper.done():
             self._track(terminal.reaper)
 

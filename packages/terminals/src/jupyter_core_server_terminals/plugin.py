@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from jupyter_core_server import hookimpl
-from jupyter_core_server.openapi import load_fragment
+from jupyter_core_server import hookimpl, load_fragment
 
 from . import handlers
 from .config import TerminalManager
@@ -14,7 +13,7 @@ from .lifecycle import terminals_context
 
 if TYPE_CHECKING:
     from aiohttp import web
-    from jupyter_core_server.app import CoreServerApp
+    from jupyter_core_server import CoreServerApp
     from traitlets.config import Configurable
 
 requires: Sequence[str] = ()

@@ -18,8 +18,7 @@ import logging
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
-from jupyter_core_server.errors import BadRequest, loads_json
-from jupyter_core_server.keys import WEBSOCKETS
+from jupyter_core_server import BadRequest, keys, loads_json
 
 from .handlers import terminals_of
 from .terminal import Subscriber, Terminal
@@ -40,7 +39,7 @@ async def terminal_websocket(request: web.Request) -> web.WebSocketResponse:
     ping = terminals.settings.websocket_ping_interval
     ws = web.WebSocketResponse(heartbeat=ping if ping > 0 else None, compress=False)
     await ws.prepare(request)
-    request.app[WEBSOCKETS].add(ws)
+    request.app[keys.WEBSOCKETS].add(ws)
     await ws.send_str(SETUP)
     subscriber = terminal.subscribe()
     writer = asyncio.create_task(_send_output(ws, subscriber, terminal.name))
