@@ -29,7 +29,14 @@ PACKAGES: dict[str, list[str]] = {
     "migrate": ["contents", "terminals"],
     "frontend": ["contents", "terminals"],  # its test extra brings jupyterlab and notebook
 }
-TEST_TOOLS = ["pytest>=8", "pytest-asyncio>=0.23", "pytest-timeout>=2", "ipykernel>=6.29", "openapi-spec-validator>=0.7", "argon2-cffi>=21"]
+TEST_TOOLS = [
+    "pytest>=8",
+    "pytest-asyncio>=0.23",
+    "pytest-timeout>=2",
+    "ipykernel>=6.29",
+    "openapi-spec-validator>=0.7",
+    "argon2-cffi>=21",
+]
 
 
 def install_packages(session: nox.Session, plugins: list[str]) -> None:
@@ -73,8 +80,13 @@ def tests_all(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     session.install("ruff", "mypy", "types-PyYAML")
     install_packages(session, plugins_of(list(PACKAGES)))
-    session.run("ruff", "check", "packages", "tests", "bench", "noxfile.py")
-    session.run("mypy", *[str(ROOT / "packages" / name / "src") for name in PACKAGES])
+    linted = ["packages", "tests", "bench", "docs/_ext", "noxfile.py"]
+    session.run("ruff", "check", *linted)
+    session.run("ruff", "format", "--check", *linted)
+    # Each package with its own configuration (strict), as its maintainers run it.
+    for name in PACKAGES:
+        package = ROOT / "packages" / name
+        session.run("mypy", "--config-file", str(package / "pyproject.toml"), str(package / "src"))
 
 
 @nox.session
@@ -89,7 +101,9 @@ def docs(session: nox.Session) -> None:
 
 def distribution_name(folder: str) -> str:
     """The distribution name a package folder's pyproject.toml declares."""
-    match = re.search(r'^name\s*=\s*"([^"]+)"', (ROOT / "packages" / folder / "pyproject.toml").read_text(), re.MULTILINE)
+    match = re.search(
+        r'^name\s*=\s*"([^"]+)"', (ROOT / "packages" / folder / "pyproject.toml").read_text(), re.MULTILINE
+    )
     assert match, f"no project name in packages/{folder}/pyproject.toml"
     return match.group(1)
 
@@ -114,7 +128,9 @@ def install_matrix(session: nox.Session) -> None:
         expected = ",".join(distribution_name(name) for name in plugins)
         for test in ("test_install_matrix.py", "test_hostile_http.py"):
             run_pytest(session, conformance / test, env={"JCS_EXPECT_DISTRIBUTIONS": expected})
-        session.run("python", "-m", "pip", "uninstall", "--yes", "--quiet", *[distribution_name(name) for name in plugins])
+        session.run(
+            "python", "-m", "pip", "uninstall", "--yes", "--quiet", *[distribution_name(name) for name in plugins]
+        )
 
 
 @nox.session(name="node-client")

@@ -46,16 +46,32 @@ def _image_notebook(target: int, seed: int = 1) -> dict[str, Any]:
         n = len(cells)
         png = base64.b64encode(rnd.randbytes(60_000)).decode("ascii")
         text = "".join(f"line {k} of output {n}\n" for k in range(300))
-        cells.append({
-            "id": f"cell-{n}", "cell_type": "code", "execution_count": n, "metadata": {},
-            "source": [f"x = compute({n})\n", "plot(x)\n"],
-            "outputs": [
-                {"output_type": "stream", "name": "stdout", "text": text.splitlines(True)},
-                {"output_type": "display_data", "data": {"image/png": png, "text/plain": ["<Figure>"]}, "metadata": {}},
-            ],
-        })
+        cells.append(
+            {
+                "id": f"cell-{n}",
+                "cell_type": "code",
+                "execution_count": n,
+                "metadata": {},
+                "source": [f"x = compute({n})\n", "plot(x)\n"],
+                "outputs": [
+                    {"output_type": "stream", "name": "stdout", "text": text.splitlines(True)},
+                    {
+                        "output_type": "display_data",
+                        "data": {"image/png": png, "text/plain": ["<Figure>"]},
+                        "metadata": {},
+                    },
+                ],
+            }
+        )
         if n % 4 == 0:
-            cells.append({"id": f"md-{n}", "cell_type": "markdown", "metadata": {}, "source": [f"## Step {n}\n", "Some *text*.\n"]})
+            cells.append(
+                {
+                    "id": f"md-{n}",
+                    "cell_type": "markdown",
+                    "metadata": {},
+                    "source": [f"## Step {n}\n", "Some *text*.\n"],
+                }
+            )
         size += len(png) + len(text) + 200
     return _notebook(cells)
 
@@ -69,16 +85,33 @@ def _text_notebook(target: int, seed: int = 2) -> dict[str, Any]:
         lines = [f"epoch {n} batch {k} loss {rnd.random():.6f} acc {rnd.random():.4f}\n" for k in range(150)]
         rows = [f"row {k}: {rnd.random()}\n" for k in range(40)]
         html = ["<table>\n", *(f"<tr><td>{k}</td><td>{rnd.random():f}</td></tr>\n" for k in range(40)), "</table>"]
-        cells.append({
-            "id": f"cell-{n}", "cell_type": "code", "execution_count": n, "metadata": {},
-            "source": [f"x_{k} = compute({k})  # step\n" for k in range(10)],
-            "outputs": [
-                {"output_type": "stream", "name": "stdout", "text": lines},
-                {"output_type": "execute_result", "execution_count": n, "metadata": {}, "data": {"text/plain": rows, "text/html": html}},
-            ],
-        })
+        cells.append(
+            {
+                "id": f"cell-{n}",
+                "cell_type": "code",
+                "execution_count": n,
+                "metadata": {},
+                "source": [f"x_{k} = compute({k})  # step\n" for k in range(10)],
+                "outputs": [
+                    {"output_type": "stream", "name": "stdout", "text": lines},
+                    {
+                        "output_type": "execute_result",
+                        "execution_count": n,
+                        "metadata": {},
+                        "data": {"text/plain": rows, "text/html": html},
+                    },
+                ],
+            }
+        )
         if n % 3 == 0:
-            cells.append({"id": f"md-{n}", "cell_type": "markdown", "metadata": {}, "source": [f"## Step {n}\n", "Explanation.\n"]})
+            cells.append(
+                {
+                    "id": f"md-{n}",
+                    "cell_type": "markdown",
+                    "metadata": {},
+                    "source": [f"## Step {n}\n", "Explanation.\n"],
+                }
+            )
         size += sum(map(len, lines)) + sum(map(len, rows)) + sum(map(len, html)) + 400
     return _notebook(cells)
 
@@ -158,7 +191,9 @@ def run(ctx: Context) -> dict:
         for doc in ("images.ipynb", "text.ipynb", "text5.txt"):
             _, data = _request(first, "GET", f"/api/contents/{doc}?content=1")
             model = json.loads(data)
-            bodies[doc] = json.dumps({"type": model["type"], "format": model["format"], "content": model["content"]}).encode()
+            bodies[doc] = json.dumps(
+                {"type": model["type"], "format": model["format"], "content": model["content"]}
+            ).encode()
         ops = _operations(bodies, files)
         for name in names:  # warm-up, discarded (and a check that both list the same)
             for label, method, path, body in ops:
@@ -174,9 +209,10 @@ def run(ctx: Context) -> dict:
                 for label, method, path, body in ops:
                     elapsed, _ = _request(running[name], method, path, body)
                     samples[name].setdefault(label, []).append(elapsed)
-                ctx.log(f"[contents] round {i + 1}/{rounds} {name}: " + ", ".join(
-                    f"{label} {samples[name][label][-1] * 1000:.0f} ms" for label, *_ in ops
-                ))
+                ctx.log(
+                    f"[contents] round {i + 1}/{rounds} {name}: "
+                    + ", ".join(f"{label} {samples[name][label][-1] * 1000:.0f} ms" for label, *_ in ops)
+                )
     finally:
         for server in running.values():
             server.stop()
@@ -189,7 +225,15 @@ def run(ctx: Context) -> dict:
     return {
         "rounds": rounds,
         "sizes": {"files": files, "notebook_mb": ctx.args.notebook_mb, "text_mb": ctx.args.text_mb},
-        "servers": {n: {"version": ctx.specs[n].version, "median_s": medians[n], "samples_s": samples[n], "response_bytes": sizes[n]} for n in names},
+        "servers": {
+            n: {
+                "version": ctx.specs[n].version,
+                "median_s": medians[n],
+                "samples_s": samples[n],
+                "response_bytes": sizes[n],
+            }
+            for n in names
+        },
         "ratios_js_over_ours": ratios,
         "targets": {label: {"ratio >=": goal, "met": met[label]} for label, goal in targets.items()},
         "target": {"met": None if not ratios else all(v for v in met.values() if v is not None)},
@@ -204,12 +248,14 @@ def report(result: dict) -> list[str]:
     for label in servers[OURS]["median_s"]:
         goal = result["targets"].get(label, {})
         verdict = "" if not goal else ("n/a" if goal["met"] is None else ("MET" if goal["met"] else "MISSED"))
-        rows.append([
-            label,
-            *(f"{servers[n]['median_s'][label] * 1000:.0f}" for n in names),
-            "n/a" if ratios.get(label) is None else f"{ratios[label]:.1f}x",
-            f">= {goal['ratio >=']:.0f}x {verdict}" if goal else "",
-        ])
+        rows.append(
+            [
+                label,
+                *(f"{servers[n]['median_s'][label] * 1000:.0f}" for n in names),
+                "n/a" if ratios.get(label) is None else f"{ratios[label]:.1f}x",
+                f">= {goal['ratio >=']:.0f}x {verdict}" if goal else "",
+            ]
+        )
     header = ["operation", *(f"{n} ms" for n in names), "jupyter_server/ours", "target"]
     return [
         (

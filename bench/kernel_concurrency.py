@@ -113,7 +113,9 @@ def run(ctx: Context) -> dict:
                 for name in servers:
                     await asyncio.gather(*(start_ws(name) for _ in range(n)))
                 await asyncio.gather(*(start_direct() for _ in range(n)))
-                ctx.log(f"[concurrency] {n} kernels on each of {', '.join([*servers, DIRECT])} in {time.perf_counter() - t0:.0f} s")
+                ctx.log(
+                    f"[concurrency] {n} kernels on each of {', '.join([*servers, DIRECT])} in {time.perf_counter() - t0:.0f} s"
+                )
                 labels = [f"{name} {fr}" for name in servers for fr in FRAMINGS] + [f"{DIRECT} zmq"]
                 for rnd in range(rounds):
                     for label in rotated(labels, rnd):
@@ -166,8 +168,17 @@ def run(ctx: Context) -> dict:
     for framing in FRAMINGS:
         r = ratio(wall(f"{OURS} {framing}"), wall(f"{DIRECT} zmq"))
         ratios[f"ours/direct {framing} (wall)"] = r
-        ratios[f"ours/jupyter_server {framing} (wall)"] = ratio(wall(f"{OURS} {framing}"), wall(f"{JUPYTER_SERVER} {framing}"))
-        checks.append({"name": f"{n} x {executes} concurrent executes, ours/direct wall {framing}", "target": f"<= {TARGET}", "value": r, "met": None if r is None else r <= TARGET})
+        ratios[f"ours/jupyter_server {framing} (wall)"] = ratio(
+            wall(f"{OURS} {framing}"), wall(f"{JUPYTER_SERVER} {framing}")
+        )
+        checks.append(
+            {
+                "name": f"{n} x {executes} concurrent executes, ours/direct wall {framing}",
+                "target": f"<= {TARGET}",
+                "value": r,
+                "met": None if r is None else r <= TARGET,
+            }
+        )
     known = [c["met"] for c in checks if c["met"] is not None]
     return {
         "kernels": n,
@@ -182,11 +193,14 @@ def run(ctx: Context) -> dict:
 
 def report(result: dict) -> list[str]:
     lines = [
-        (f"Concurrency: {result['kernels']} kernels x {result['executes']} executes of 'pass', one client per kernel, "
-        f"all at once (median of {result['rounds']} rounds)")
+        (
+            f"Concurrency: {result['kernels']} kernels x {result['executes']} executes of 'pass', one client per kernel, "
+            f"all at once (median of {result['rounds']} rounds)"
+        )
     ]
     rows = [
-        (label, f"{r['wall_s']:.2f}", f"{r['p50_ms']:.1f}", f"{r['p99_ms']:.1f}") for label, r in result["results"].items()
+        (label, f"{r['wall_s']:.2f}", f"{r['p50_ms']:.1f}", f"{r['p99_ms']:.1f}")
+        for label, r in result["results"].items()
     ]
     lines += table(("client", "wall s", "p50 ms", "p99 ms"), rows)
     for c in result["checks"]:

@@ -349,7 +349,9 @@ def summary(result: dict) -> list[dict]:
         label, field, unit, digits = what[workload]
         for framing in FRAMINGS:
 
-            def fig(name: str, workload: str = workload, field: str = field, unit: str = unit, digits: int = digits) -> str:
+            def fig(
+                name: str, workload: str = workload, field: str = field, unit: str = unit, digits: int = digits
+            ) -> str:
                 if name not in res:
                     return "–"
                 s = res[name][workload]

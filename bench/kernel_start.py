@@ -199,11 +199,14 @@ def run(ctx: Context) -> dict:
 
 def report(result: dict) -> list[str]:
     lines = [
-        (f"Kernel start: POST /api/kernels -> first kernel_info_reply on the websocket "
-        f"({result['rounds']} starts each, rotating order; pool of {result['pool_size']})")
+        (
+            f"Kernel start: POST /api/kernels -> first kernel_info_reply on the websocket "
+            f"({result['rounds']} starts each, rotating order; pool of {result['pool_size']})"
+        )
     ]
     rows = [
-        (way, f"{r['median_ms']:.0f}", f"{r['min_ms']:.0f}", f"{r['max_ms']:.0f}") for way, r in result["results"].items()
+        (way, f"{r['median_ms']:.0f}", f"{r['min_ms']:.0f}", f"{r['max_ms']:.0f}")
+        for way, r in result["results"].items()
     ]
     lines += table(("way", "median ms", "min ms", "max ms"), rows)
     for k, v in result["ratios"].items():
@@ -225,7 +228,9 @@ def summary(result: dict) -> list[dict]:
     )
     pool = ratios["ours pool/jupyter_server"]
     return [
-        summary_row("kernel start → first kernel_info_reply, no pool", fig(OURS), fig(JUPYTER_SERVER), fig(DIRECT), no_pool),
+        summary_row(
+            "kernel start → first kernel_info_reply, no pool", fig(OURS), fig(JUPYTER_SERVER), fig(DIRECT), no_pool
+        ),
         summary_row(
             f"kernel start, warm pool of {result['pool_size']} (jupyter_server has no pool)",
             fig(POOL),

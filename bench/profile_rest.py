@@ -56,7 +56,9 @@ def main() -> int:
         try:
             time.sleep(1.0)
             if spy.poll() is not None:
-                raise BenchError(f"py-spy failed: {spy.stderr.read().decode(errors='replace')[-500:] if spy.stderr else ''}")
+                raise BenchError(
+                    f"py-spy failed: {spy.stderr.read().decode(errors='replace')[-500:] if spy.stderr else ''}"
+                )
             cpu0 = proc_cpu_seconds(server.pid)
             result = load(args.seconds)
             cpu = proc_cpu_seconds(server.pid) - cpu0

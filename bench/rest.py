@@ -206,4 +206,3 @@ def summary(result: dict) -> list[dict]:
                 )
             )
     return rows
-

@@ -206,11 +206,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     k.add_argument(
         "--rss-kernels", type=int, default=20, help="idle kernels for the rss benchmark (default: %(default)s)"
     )
-    k.add_argument("--conc-kernels", type=int, default=20, help="kernels in the concurrency benchmark (default: %(default)s)")
     k.add_argument(
-        "--conc-executes", type=int, default=50, help="executes per kernel in the concurrency benchmark (default: %(default)s)"
+        "--conc-kernels", type=int, default=20, help="kernels in the concurrency benchmark (default: %(default)s)"
     )
-    k.add_argument("--conc-rounds", type=int, default=3, help="rounds of the concurrency benchmark (default: %(default)s)")
+    k.add_argument(
+        "--conc-executes",
+        type=int,
+        default=50,
+        help="executes per kernel in the concurrency benchmark (default: %(default)s)",
+    )
+    k.add_argument(
+        "--conc-rounds", type=int, default=3, help="rounds of the concurrency benchmark (default: %(default)s)"
+    )
     k.add_argument(
         "--cpu-runs", type=int, default=5, help="measured workloads per framing for cpu (default: %(default)s)"
     )
@@ -220,9 +227,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="skip the iopub check that jupyter_server's rate limiter is off only because of our flag",
     )
     p.add_argument(
-        "--contents-rounds", type=int, default=3, help="rounds of the contents benchmark, alternating order (default: %(default)s)"
+        "--contents-rounds",
+        type=int,
+        default=3,
+        help="rounds of the contents benchmark, alternating order (default: %(default)s)",
     )
-    p.add_argument("--contents-files", type=int, default=10_000, help="files in the listed folder (default: %(default)s)")
+    p.add_argument(
+        "--contents-files", type=int, default=10_000, help="files in the listed folder (default: %(default)s)"
+    )
     p.add_argument("--notebook-mb", type=float, default=20.0, help="size of each test notebook (default: %(default)s)")
     p.add_argument("--text-mb", type=float, default=5.0, help="size of the test text file (default: %(default)s)")
     p.add_argument("--json-out", type=Path, default=None, help="results file (default: bench/results/<timestamp>.json)")

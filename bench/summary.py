@@ -19,7 +19,14 @@ from typing import Any
 
 from servers import JUPYTER_SERVER, OURS, ServerSpec, package_version
 
-OUR_PACKAGES = ("jupyter-core-server", "jupyter-core-server-contents", "aiohttp", "jupyter_client", "pyzmq", "ipykernel")
+OUR_PACKAGES = (
+    "jupyter-core-server",
+    "jupyter-core-server-contents",
+    "aiohttp",
+    "jupyter_client",
+    "pyzmq",
+    "ipykernel",
+)
 JS_PACKAGES = ("jupyter_server", "tornado", "jupyter_client", "pyzmq", "ipykernel")
 
 
@@ -93,7 +100,11 @@ def markdown(results: dict, modules: dict[str, ModuleType]) -> str:
     meta = results["meta"]
     m = meta["machine"]
     args = meta["args"]
-    mode = "--quick (small sizes, one round: the figures show the suite works, not how fast)" if args.get("quick") else "full"
+    mode = (
+        "--quick (small sizes, one round: the figures show the suite works, not how fast)"
+        if args.get("quick")
+        else "full"
+    )
     lines = [
         "## Benchmark run",
         "",
@@ -110,8 +121,10 @@ def markdown(results: dict, modules: dict[str, ModuleType]) -> str:
     table = rows(results, modules)
     lines += [
         "",
-        ("Figures are `median (min–max)` over the runs; *limit* is the bare aiohttp app for HTTP and a "
-        "jupyter_client talking ZMQ to the kernel (no server) for kernel figures; *js* is jupyter_server."),
+        (
+            "Figures are `median (min–max)` over the runs; *limit* is the bare aiohttp app for HTTP and a "
+            "jupyter_client talking ZMQ to the kernel (no server) for kernel figures; *js* is jupyter_server."
+        ),
         "",
         "| measure | this server | jupyter_server | limit | ratio | target | verdict |",
         "|---|---|---|---|---|---|---|",
@@ -121,7 +134,8 @@ def markdown(results: dict, modules: dict[str, ModuleType]) -> str:
         lines.append(
             "| "
             + " | ".join(
-                _cell(x) for x in (r["measure"], r["ours"], r["jupyter_server"], r["limit"], r["ratio"], r["target"], verdict)
+                _cell(x)
+                for x in (r["measure"], r["ours"], r["jupyter_server"], r["limit"], r["ratio"], r["target"], verdict)
             )
             + " |"
         )
@@ -129,7 +143,9 @@ def markdown(results: dict, modules: dict[str, ModuleType]) -> str:
     missed = [r for r in judged if not r["met"]]
     lines += ["", f"Targets met: {len(judged) - len(missed)} of {len(judged)}."]
     if missed:
-        lines.append("Missed: " + "; ".join(f"{r['measure']} ({r['ratio']}; target {r['target']})" for r in missed) + ".")
+        lines.append(
+            "Missed: " + "; ".join(f"{r['measure']} ({r['ratio']}; target {r['target']})" for r in missed) + "."
+        )
     errors = {n: r["error"] for n, r in results["benchmarks"].items() if "error" in r}
     for name, error in errors.items():
         lines.append(f"- benchmark `{name}` FAILED: {error.splitlines()[0] if error else ''}")

@@ -58,7 +58,9 @@ def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def probe(env: dict[str, str]) -> dict[str, object]:
-    result = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -104,7 +106,9 @@ async def test_broken_plugin_is_recorded_and_the_server_starts(jcs_isolated_path
 
 def test_cli_reports_the_broken_plugin_and_serves_the_demo(jcs_cli_server) -> None:
     server = jcs_cli_server()
-    assert re.search(rf"^\s+broken {re.escape(DEMO_VERSION)} \[failed.*broken on purpose", server.stdout, re.MULTILINE), server.stdout
+    assert re.search(
+        rf"^\s+broken {re.escape(DEMO_VERSION)} \[failed.*broken on purpose", server.stdout, re.MULTILINE
+    ), server.stdout
     assert re.search(rf"^\s+demo {re.escape(DEMO_VERSION)} \[enabled", server.stdout, re.MULTILINE)
     assert server.get("extension/api/demo/hello")[0] == 403
     assert server.get("extension/api/demo/hello", server.token) == (200, b'{"hello": "demo"}')
@@ -117,7 +121,9 @@ def test_disabled_plugin_is_never_imported(jcs_cli_env) -> None:
     assert result.returncode == 0, result.stderr
     assert probe(jcs_cli_env) == {"imported": False, "registered": False, "state": "disabled", "level": "user"}
     listed = cli(jcs_cli_env, "plugin", "list").stdout
-    assert re.search(rf"^demo\s+jcs-demo-plugin\s+{re.escape(DEMO_VERSION)}\s+disabled\s+user", listed, re.MULTILINE), listed
+    assert re.search(rf"^demo\s+jcs-demo-plugin\s+{re.escape(DEMO_VERSION)}\s+disabled\s+user", listed, re.MULTILINE), (
+        listed
+    )
 
     result = cli(jcs_cli_env, "plugin", "enable", "demo", "--user")
     assert result.returncode == 0, result.stderr

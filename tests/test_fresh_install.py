@@ -30,7 +30,11 @@ def fresh_install(tmp_path: Path) -> Path:
     venv.create(environment, with_pip=True, clear=True)
     pip = [str(venv_bin(environment, "python")), "-m", "pip", "--disable-pip-version-check", "--no-input"]
     result = subprocess.run(
-        [*pip, "install", str(REPO / "packages" / "core")], capture_output=True, text=True, timeout=INSTALL_TIMEOUT, check=False
+        [*pip, "install", str(REPO / "packages" / "core")],
+        capture_output=True,
+        text=True,
+        timeout=INSTALL_TIMEOUT,
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return venv_bin(environment, "python").parent
@@ -40,7 +44,11 @@ def fresh_install(tmp_path: Path) -> Path:
 @pytest.mark.timeout(INSTALL_TIMEOUT + 120)
 def test_core_alone_starts_and_guards_every_route(fresh_install: Path, jcs_cli_server) -> None:
     listed = subprocess.run(
-        [str(fresh_install / "python"), "-m", "pip", "list", "--format=freeze"], capture_output=True, text=True, timeout=60, check=True
+        [str(fresh_install / "python"), "-m", "pip", "list", "--format=freeze"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     ).stdout
     assert f"jupyter-core-server=={__version__}" in listed.replace("_", "-")
     assert "jcs-demo-plugin" not in listed.replace("_", "-")

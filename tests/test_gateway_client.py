@@ -45,7 +45,11 @@ def gateway_client(tmp_path: Path, jupyter_server_cmd: str, jcs_cli_server) -> I
     """Our server, and jupyter_server using it as its gateway: ``(jupyter_server URL, its token, ours)``."""
     ours = jcs_cli_server()
     port, token = _free_port(), secrets.token_hex(16)
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(tmp_path / "js-config"), "JUPYTER_RUNTIME_DIR": str(tmp_path / "js-runtime")}
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "js-config"),
+        "JUPYTER_RUNTIME_DIR": str(tmp_path / "js-runtime"),
+    }
     (tmp_path / "js-root").mkdir()
     process = subprocess.Popen(
         [
@@ -102,7 +106,7 @@ async def test_jupyter_server_gateway_runs_code_through_us(gateway_client) -> No
         status, body = ours.get("api/kernels", token=ours.token)
         assert status == 200 and kernel["id"] in [k["id"] for k in json.loads(body)]
 
-        ws_url = f"ws://{base[len('http://'):]}api/kernels/{kernel['id']}/channels?session_id={uuid.uuid4()}"
+        ws_url = f"ws://{base[len('http://') :]}api/kernels/{kernel['id']}/channels?session_id={uuid.uuid4()}"
         async with session.ws_connect(ws_url) as ws:
             result = await KernelChannels(ws, "legacy").execute("1+1", timeout=60, store_history=True)
             assert result.status == "ok" and result.data == [{"text/plain": "2"}]

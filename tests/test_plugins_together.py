@@ -17,7 +17,11 @@ import pytest
 from jupyter_core_server.pytest_plugin import KERNEL_FRAMINGS, KernelChannels, ServerClient, open_kernel_channels
 from traitlets.config import Config
 
-TOGETHER = {"hub": "jupyter_core_server_hub", "frontend": "jupyter_core_server_frontend", "contents": "jupyter_core_server_contents"}
+TOGETHER = {
+    "hub": "jupyter_core_server_hub",
+    "frontend": "jupyter_core_server_frontend",
+    "contents": "jupyter_core_server_contents",
+}
 _MISSING = [name for name, module in TOGETHER.items() if importlib.util.find_spec(module) is None]
 pytestmark = pytest.mark.skipif(bool(_MISSING), reason=f"plugin(s) not installed: {', '.join(_MISSING)}")
 _PAGE_CONFIG = re.compile(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', re.DOTALL)
@@ -72,7 +76,12 @@ async def test_lab_page_contents_and_a_notebook_kernel(jcs_client: ServerClient)
         assert response.status == 200
         assert [item["name"] for item in (await response.json())["content"]] == ["hello.txt"]
 
-    session = {"path": "work/analysis.ipynb", "type": "notebook", "name": "analysis.ipynb", "kernel": {"name": "python3"}}
+    session = {
+        "path": "work/analysis.ipynb",
+        "type": "notebook",
+        "name": "analysis.ipynb",
+        "kernel": {"name": "python3"},
+    }
     async with jcs_client.post("api/sessions", json=session) as response:
         assert response.status == 201, await response.text()
         kernel_id = (await response.json())["kernel"]["id"]

@@ -103,7 +103,14 @@ def test_the_check_catches_each_kind_of_private_import(tmp_path: Path, monkeypat
         "    from jupyter_core_server_contents import CONTENTS, manager\n"
     )
     found = violations("jupyter_core_server_frontend", source)
-    assert [problem.split(" ", 1)[0] for problem in found] == ["mod.py:7", "mod.py:8", "mod.py:9", "mod.py:11", "mod.py:13", "mod.py:14"]
+    assert [problem.split(" ", 1)[0] for problem in found] == [
+        "mod.py:7",
+        "mod.py:8",
+        "mod.py:9",
+        "mod.py:11",
+        "mod.py:13",
+        "mod.py:14",
+    ]
     assert "private module jupyter_core_server.keys" in found[0]
     assert "imports app from jupyter_core_server" in found[2]
     assert "submodule of another plugin" in found[4]

@@ -167,7 +167,9 @@ class ConfigTable(SphinxDirective):
             default = "computed" if computed_default(cls, name) else trait.default_value_repr()
             kind = nodes.paragraph("", "", nodes.Text(type_name(trait)))
             default_node = nodes.paragraph("", "default: ")
-            default_node += nodes.emphasis(default, default) if default == "computed" else nodes.literal(default, default)
+            default_node += (
+                nodes.emphasis(default, default) if default == "computed" else nodes.literal(default, default)
+            )
             row = nodes.row()
             row += entry(option)
             row += entry(kind, default_node)

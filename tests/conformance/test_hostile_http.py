@@ -30,7 +30,12 @@ BODY_METHODS = ("post", "put", "patch")
 WRITE_METHODS = ("post", "put", "patch", "delete")
 SKIPPED_PATHS = {"/api/shutdown", "/login", "/logout"}  # shutdown ends the test; login is a public form
 # Nested too deeply for a recursive decoder (Python's fails past its recursion limit): each really nests.
-DEEP = [b"[" * 1_000 + b"]" * 1_000, b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 10_000 + b"1" + b"}" * 10_000, b'{"cells": ' + b"[" * 5_000 + b"]" * 5_000 + b"}"]
+DEEP = [
+    b"[" * 1_000 + b"]" * 1_000,
+    b"[" * 100_000 + b"]" * 100_000,
+    b'{"a":' * 10_000 + b"1" + b"}" * 10_000,
+    b'{"cells": ' + b"[" * 5_000 + b"]" * 5_000 + b"}",
+]
 MALFORMED = [b"{", b"[1, 2]", b'"a string"', b"42", b"\xff\xfe{\x00}", b'{"a": 1}{"b": 2}', b'{"a": "\\ud800"}', *DEEP]
 
 
@@ -42,13 +47,23 @@ async def served_spec(client: ServerClient) -> dict[str, Any]:
 
 async def resources(client: ServerClient, root: Path) -> dict[str, str]:
     """Real values for every path parameter, so that requests reach the handlers' body parsing."""
-    values = {"kernel_name": "python3", "resource": "kernel.json", "format": "html", "checkpoint_id": "checkpoint", "path": "doc.ipynb"}
+    values = {
+        "kernel_name": "python3",
+        "resource": "kernel.json",
+        "format": "html",
+        "checkpoint_id": "checkpoint",
+        "path": "doc.ipynb",
+    }
     values["kernel_id"] = await start_kernel(client, name="python3")
-    async with client.post("api/sessions", json={"path": "s.ipynb", "type": "notebook", "kernel": {"id": values["kernel_id"]}}) as response:
+    async with client.post(
+        "api/sessions", json={"path": "s.ipynb", "type": "notebook", "kernel": {"id": values["kernel_id"]}}
+    ) as response:
         values["session_id"] = (await response.json())["id"]
     if has_plugin("contents"):
         notebook = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
-        async with client.put("api/contents/doc.ipynb", json={"type": "notebook", "format": "json", "content": notebook}) as response:
+        async with client.put(
+            "api/contents/doc.ipynb", json={"type": "notebook", "format": "json", "content": notebook}
+        ) as response:
             assert response.status == 201
     if has_plugin("terminals"):
         async with client.post("api/terminals") as response:
@@ -56,7 +71,9 @@ async def resources(client: ServerClient, root: Path) -> dict[str, str]:
     return values
 
 
-def operations(spec: dict[str, Any], methods: tuple[str, ...], *, with_body: bool = False) -> list[tuple[str, str, dict[str, Any]]]:
+def operations(
+    spec: dict[str, Any], methods: tuple[str, ...], *, with_body: bool = False
+) -> list[tuple[str, str, dict[str, Any]]]:
     """The documented operations with one of ``methods`` (only those that take a body, if asked)."""
     found = []
     for path, item in spec["paths"].items():
@@ -85,11 +102,15 @@ async def test_malformed_bodies_on_every_route(jcs_client: ServerClient, tmp_pat
                     error = await assert_json_error(response)
                     if body in DEEP and response.status == 400 and error["reason"] != "json_too_deep":
                         # only a route that refuses before it reads any body may say something else
-                        async with jcs_client.request(method.upper(), fill(path, values), data=b"{}", headers=headers) as plain:
+                        async with jcs_client.request(
+                            method.upper(), fill(path, values), data=b"{}", headers=headers
+                        ) as plain:
                             assert plain.status == 400, (method, path, body[:40], error)
                             assert (await plain.json())["reason"] == error["reason"], (method, path, body[:40], error)
                 elif body in DEEP:
-                    raise AssertionError(f"{method} {path} accepted a body nested too deeply: {response.status} {text[:200]}")
+                    raise AssertionError(
+                        f"{method} {path} accepted a body nested too deeply: {response.status} {text[:200]}"
+                    )
     assert tried >= len(MALFORMED) * 3  # the core alone has three routes with a body
     # The server still works after all that.
     async with jcs_client.get(f"api/kernels/{values['kernel_id']}") as response:
@@ -178,7 +199,9 @@ async def test_huge_bodies_are_413_on_every_route(jcs_client: ServerClient, tmp_
     tried = 0
     for path, method, _ in operations(spec, BODY_METHODS, with_body=True):
         for body in (huge, chunks()):
-            async with jcs_client.request(method.upper(), fill(path, values), data=body, headers={"Content-Type": "application/json"}) as response:
+            async with jcs_client.request(
+                method.upper(), fill(path, values), data=body, headers={"Content-Type": "application/json"}
+            ) as response:
                 tried += 1
                 text = await response.text()
                 # Routes that refuse the request before reading its body may answer 400/404/405 first.
@@ -192,10 +215,19 @@ async def test_huge_bodies_are_413_on_every_route(jcs_client: ServerClient, tmp_
 @needs("contents")
 async def test_header_injection_through_names(jcs_client: ServerClient) -> None:
     """Names with CR/LF or quotes never split a response header or add one."""
-    hostile = ["a\r\nSet-Cookie: pwned=1.txt", 'b"; filename="evil.sh', "c\nX-Injected: 1.txt", "d\u2028e.txt", "é\r.txt"]
+    hostile = [
+        "a\r\nSet-Cookie: pwned=1.txt",
+        'b"; filename="evil.sh',
+        "c\nX-Injected: 1.txt",
+        "d\u2028e.txt",
+        "é\r.txt",
+    ]
     for name in hostile:
         quoted = URL.build(path="/" + name).raw_path.lstrip("/")
-        async with jcs_client.session.put(URL(jcs_client.url("api/contents/") + quoted, encoded=True), json={"type": "file", "format": "text", "content": "x"}) as response:
+        async with jcs_client.session.put(
+            URL(jcs_client.url("api/contents/") + quoted, encoded=True),
+            json={"type": "file", "format": "text", "content": "x"},
+        ) as response:
             # The router matches no path with a line feed in it (404); a lone CR is a legal file name.
             assert response.status in (201, 400, 404), (name, response.status)
             created = response.status == 201
@@ -205,7 +237,10 @@ async def test_header_injection_through_names(jcs_client: ServerClient) -> None:
                 assert b"\r" not in value and b"\n" not in value, (name, key, value)
                 assert key.lower() not in (b"x-injected",), (name, key)
                 assert not (key.lower() == b"set-cookie" and b"pwned" in value), (name, value)
-    async with jcs_client.post("api/sessions", json={"path": "s.ipynb", "name": "n\r\nX-Injected: 1", "type": "notebook", "kernel": {"name": "python3"}}) as response:
+    async with jcs_client.post(
+        "api/sessions",
+        json={"path": "s.ipynb", "name": "n\r\nX-Injected: 1", "type": "notebook", "kernel": {"name": "python3"}},
+    ) as response:
         assert response.status in (201, 400)
         assert all(b"\n" not in value for _, value in response.raw_headers)
         assert "X-Injected" not in response.headers
@@ -226,15 +261,28 @@ async def test_xsrf_on_every_write_route(jcs_server: Any, tmp_path: Path) -> Non
         async with session.get(client.url(f"api/status?token={jcs_server.token}")) as response:
             assert response.status == 200
         xsrf = next(c.value for c in jar if c.key == "_xsrf")
-        token_client = ServerClient(jcs_server, aiohttp.ClientSession(headers={"Authorization": f"token {jcs_server.token}"}))
+        token_client = ServerClient(
+            jcs_server, aiohttp.ClientSession(headers={"Authorization": f"token {jcs_server.token}"})
+        )
         async with token_client.session:
             values = await resources(token_client, tmp_path / "root")
             spec = await served_spec(token_client)
         tried = 0
         for path, method, _ in operations(spec, WRITE_METHODS):
             # An Upgrade header makes no write a websocket: only a GET handshake is one.
-            upgrade = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "13"}
-            for headers in ({}, {"X-XSRFToken": secrets.token_hex(16)}, {"X-XSRFToken": ""}, {"Upgrade": "websocket"}, upgrade):
+            upgrade = {
+                "Upgrade": "websocket",
+                "Connection": "Upgrade",
+                "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+                "Sec-WebSocket-Version": "13",
+            }
+            for headers in (
+                {},
+                {"X-XSRFToken": secrets.token_hex(16)},
+                {"X-XSRFToken": ""},
+                {"Upgrade": "websocket"},
+                upgrade,
+            ):
                 async with client.request(method.upper(), fill(path, values), json={}, headers=headers) as response:
                     tried += 1
                     body = await assert_json_error(response, 403)
@@ -247,17 +295,23 @@ async def test_xsrf_on_every_write_route(jcs_server: Any, tmp_path: Path) -> Non
             assert response.status == 201, await response.text()
 
 
-async def test_cross_origin_writes_and_websockets_are_refused_on_every_route(jcs_client: ServerClient, tmp_path: Path) -> None:
+async def test_cross_origin_writes_and_websockets_are_refused_on_every_route(
+    jcs_client: ServerClient, tmp_path: Path
+) -> None:
     values = await resources(jcs_client, tmp_path / "root")
     spec = await served_spec(jcs_client)
     for path, method, _ in operations(spec, ("get", *WRITE_METHODS)):
-        async with jcs_client.request(method.upper(), fill(path, values), json={}, headers={"Origin": "http://evil.example"}) as response:
+        async with jcs_client.request(
+            method.upper(), fill(path, values), json={}, headers={"Origin": "http://evil.example"}
+        ) as response:
             if path in ("/api", "/api/health", "/api/ready", "/"):  # public probes answer anyone, without CORS headers
                 assert "Access-Control-Allow-Origin" not in response.headers
                 continue
             body = await assert_json_error(response, 403)
             assert body["reason"] == "origin_not_allowed", (method, path, body)
-    channels = [f"api/kernels/{values['kernel_id']}/channels"] + ([f"terminals/websocket/{values['name']}"] if "name" in values else [])
+    channels = [f"api/kernels/{values['kernel_id']}/channels"] + (
+        [f"terminals/websocket/{values['name']}"] if "name" in values else []
+    )
     for url in channels:
         with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
             async with jcs_client.ws_connect(url, headers={"Origin": "http://evil.example"}):
@@ -269,7 +323,15 @@ def test_token_never_reaches_the_log(jcs_cli_server: CliServer) -> None:
     """A --debug server with every installed plugin, asked with the token in each place it is accepted."""
     token = secrets.token_hex(24)
     server = jcs_cli_server("--debug", f"--token={token}")
-    urls = ["api/status", "api/kernels", "api/sessions", "api/kernelspecs", "api/me", "nope", "api/kernels/not-a-kernel"]
+    urls = [
+        "api/status",
+        "api/kernels",
+        "api/sessions",
+        "api/kernelspecs",
+        "api/me",
+        "nope",
+        "api/kernels/not-a-kernel",
+    ]
     urls += ["api/contents", "files/missing.txt"] if has_plugin("contents") else []
     urls += ["api/terminals"] if has_plugin("terminals") else []
     for url in urls:

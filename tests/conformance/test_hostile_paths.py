@@ -30,7 +30,16 @@ URL_PROBES = [
     "%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd",
     "%ff%fe/../../secret.txt",  # invalid UTF-8 then traversal
 ]
-BODY_PROBES = ["../secret.txt", "../../secret.txt", "/etc/passwd", "sub/../../secret.txt", "..\\secret.txt", "%2e%2e/secret.txt", "~/secret.txt", "inside.txt\x00../../secret.txt"]
+BODY_PROBES = [
+    "../secret.txt",
+    "../../secret.txt",
+    "/etc/passwd",
+    "sub/../../secret.txt",
+    "..\\secret.txt",
+    "%2e%2e/secret.txt",
+    "~/secret.txt",
+    "inside.txt\x00../../secret.txt",
+]
 
 
 @pytest.fixture
@@ -46,7 +55,11 @@ def layout(tmp_path: Path) -> Path:
 
 def outside_files(tmp_path: Path, root: Path) -> set[Path]:
     """Every file under ``tmp_path`` that is not under the root or the server's config dirs."""
-    return {p for p in tmp_path.rglob("*") if root not in p.parents and p != root and "jupyter" not in p.relative_to(tmp_path).parts}
+    return {
+        p
+        for p in tmp_path.rglob("*")
+        if root not in p.parents and p != root and "jupyter" not in p.relative_to(tmp_path).parts
+    }
 
 
 async def raw(client: ServerClient, method: str, raw_path: str, **kwargs: object) -> tuple[int, bytes]:
@@ -65,11 +78,17 @@ def url_routes() -> list[str]:
 
 
 @pytest.mark.parametrize("probe", URL_PROBES)
-async def test_encoded_traversal_on_every_url_route(jcs_client: ServerClient, layout: Path, tmp_path: Path, probe: str) -> None:
+async def test_encoded_traversal_on_every_url_route(
+    jcs_client: ServerClient, layout: Path, tmp_path: Path, probe: str
+) -> None:
     before = outside_files(tmp_path, layout)
     for route in url_routes():
         for method in ("GET", "PUT", "DELETE", "PATCH", "POST"):
-            body = {"type": "file", "format": "text", "content": "pwned"} if method in ("PUT", "POST") else {"path": "moved.txt"}
+            body = (
+                {"type": "file", "format": "text", "content": "pwned"}
+                if method in ("PUT", "POST")
+                else {"path": "moved.txt"}
+            )
             status, data = await raw(jcs_client, method, route + probe, json=body)
             assert status < 500, (method, route, probe, status, data[:300])
             assert SECRET.encode() not in data
@@ -83,7 +102,9 @@ async def test_encoded_traversal_on_every_url_route(jcs_client: ServerClient, la
 
 @needs("contents")
 @pytest.mark.parametrize("target", BODY_PROBES)
-async def test_rename_and_copy_targets_stay_inside(jcs_client: ServerClient, layout: Path, tmp_path: Path, target: str) -> None:
+async def test_rename_and_copy_targets_stay_inside(
+    jcs_client: ServerClient, layout: Path, tmp_path: Path, target: str
+) -> None:
     before = outside_files(tmp_path, layout)
     async with jcs_client.patch("api/contents/inside.txt", json={"path": target}) as response:
         assert response.status in (400, 403, 404, 409), (target, response.status, await response.text())
@@ -95,10 +116,16 @@ async def test_rename_and_copy_targets_stay_inside(jcs_client: ServerClient, lay
     assert not any(SECRET in p.read_text(errors="replace") for p in layout.rglob("*") if p.is_file())
 
 
-@pytest.mark.parametrize("path", ["../../escape.ipynb", "/etc/escape.ipynb", "sub/../../../escape.ipynb", "..\\..\\escape.ipynb"])
-async def test_session_and_kernel_paths_never_start_a_kernel_outside_the_root(jcs_client: ServerClient, layout: Path, path: str) -> None:
+@pytest.mark.parametrize(
+    "path", ["../../escape.ipynb", "/etc/escape.ipynb", "sub/../../../escape.ipynb", "..\\..\\escape.ipynb"]
+)
+async def test_session_and_kernel_paths_never_start_a_kernel_outside_the_root(
+    jcs_client: ServerClient, layout: Path, path: str
+) -> None:
     """A session's path (and a kernel's) picks the kernel's folder: it stays inside the root, or the request is refused."""
-    async with jcs_client.post("api/sessions", json={"path": path, "type": "notebook", "kernel": {"name": "python3"}}) as response:
+    async with jcs_client.post(
+        "api/sessions", json={"path": path, "type": "notebook", "kernel": {"name": "python3"}}
+    ) as response:
         text = await response.text()
         assert response.status in (201, 400, 403, 404), (response.status, text)
         kernel_id = (await response.json())["kernel"]["id"] if response.status == 201 else None
@@ -128,7 +155,14 @@ async def test_terminal_cwd_stays_inside(jcs_client: ServerClient, layout: Path,
 
 
 async def test_kernelspec_resources_refuse_escapes(jcs_client: ServerClient) -> None:
-    for probe in ["..%2fkernel.json", "%2e%2e/%2e%2e/etc/passwd", "/etc/passwd", "..%5c..%5ckernel.json", "logo-64x64.png%00.txt", "%252e%252e/kernel.json"]:
+    for probe in [
+        "..%2fkernel.json",
+        "%2e%2e/%2e%2e/etc/passwd",
+        "/etc/passwd",
+        "..%5c..%5ckernel.json",
+        "logo-64x64.png%00.txt",
+        "%252e%252e/kernel.json",
+    ]:
         status, data = await raw(jcs_client, "GET", "kernelspecs/python3/" + probe)
         assert status in (400, 403, 404), (probe, status)
         assert b"root:" not in data

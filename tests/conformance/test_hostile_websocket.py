@@ -145,7 +145,9 @@ async def test_forged_session_in_header_does_not_steal_replies(jcs_client: Serve
         probe = await alice.execute("print('alice')")
         assert probe.stream() == "alice\n"
         seen = probe.messages + alice.unclaimed  # everything Alice received
-        assert not [m for m in seen if m.channel == "shell" and m.parent_id == forged["header"]["msg_id"]], "Alice got Mallory's reply"
+        assert not [m for m in seen if m.channel == "shell" and m.parent_id == forged["header"]["msg_id"]], (
+            "Alice got Mallory's reply"
+        )
 
 
 async def test_reused_msg_id_does_not_redirect_another_clients_reply(jcs_client: ServerClient) -> None:
@@ -154,7 +156,9 @@ async def test_reused_msg_id_does_not_redirect_another_clients_reply(jcs_client:
         open_kernel_channels(jcs_client, kernel_id, "legacy", session_id="alice") as alice,
         open_kernel_channels(jcs_client, kernel_id, "legacy", session_id="mallory") as mallory,
     ):
-        msg_id = await alice.send("shell", "execute_request", execute_content("import time; time.sleep(1); print('alice')"))
+        msg_id = await alice.send(
+            "shell", "execute_request", execute_content("import time; time.sleep(1); print('alice')")
+        )
         # Mallory sees the msg_id on IOPub (execute_input) and sends a request with the same msg_id.
         await mallory.receive(lambda m: m.parent_id == msg_id)
         await mallory.ws.send_str(json.dumps(message("kernel_info_request", {}, msg_id=msg_id)))

@@ -25,7 +25,15 @@ PLUGIN_PATHS = {
     "terminals": ["/api/terminals", "/terminals/websocket/{name}"],
     "nbconvert": ["/api/nbconvert", "/nbconvert/{format}"],
 }
-CORE_PATHS = ["/api", "/api/status", "/api/kernels", "/api/kernels/{kernel_id}/channels", "/api/kernelspecs", "/api/sessions", "/api/spec.yaml"]
+CORE_PATHS = [
+    "/api",
+    "/api/status",
+    "/api/kernels",
+    "/api/kernels/{kernel_id}/channels",
+    "/api/kernelspecs",
+    "/api/sessions",
+    "/api/spec.yaml",
+]
 
 
 def installed_plugins() -> dict[str, str]:
@@ -75,7 +83,9 @@ def test_served_plugins_and_routes_match_the_install(jcs_cli_server: CliServer) 
 def test_kernel_and_session_work_in_every_install(jcs_cli_server: CliServer) -> None:
     server = jcs_cli_server()
     headers = {"Authorization": f"token {server.token}", "Content-Type": "application/json"}
-    body = json.dumps({"path": "work/notebook.ipynb", "type": "notebook", "name": "", "kernel": {"name": "python3"}}).encode()
+    body = json.dumps(
+        {"path": "work/notebook.ipynb", "type": "notebook", "name": "", "kernel": {"name": "python3"}}
+    ).encode()
     request = urllib.request.Request(server.url + "api/sessions", data=body, headers=headers, method="POST")
     with urllib.request.urlopen(request, timeout=60) as response:
         assert response.status == 201

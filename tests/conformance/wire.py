@@ -31,7 +31,11 @@ FIXTURE_DISTRIBUTION = "jcs-demo-plugin"  # test plugins for tests/test_entry_po
 
 def installed_plugin_manager() -> PluginManager:
     """A strict plugin manager with every installed plugin except the entry-point test fixtures."""
-    fixtures = [ep.name for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.dist is not None and ep.dist.name.replace("_", "-") == FIXTURE_DISTRIBUTION]
+    fixtures = [
+        ep.name
+        for ep in entry_points(group=ENTRY_POINT_GROUP)
+        if ep.dist is not None and ep.dist.name.replace("_", "-") == FIXTURE_DISTRIBUTION
+    ]
     return make_plugin_manager(disabled=fixtures)
 
 
@@ -46,7 +50,9 @@ def needs(*names: str) -> pytest.MarkDecorator:
     return pytest.mark.skipif(bool(missing), reason=f"plugin(s) not installed: {', '.join(missing)}")
 
 
-def message(msg_type: str, content: dict[str, Any], *, channel: str = "shell", session: str = "", msg_id: str = "") -> dict[str, Any]:
+def message(
+    msg_type: str, content: dict[str, Any], *, channel: str = "shell", session: str = "", msg_id: str = ""
+) -> dict[str, Any]:
     """A client message in the legacy JSON framing."""
     header = {
         "msg_id": msg_id or uuid.uuid4().hex,
@@ -79,7 +85,9 @@ async def assert_json_error(response: aiohttp.ClientResponse, *statuses: int) ->
     return body
 
 
-async def terminal_output(ws: aiohttp.ClientWebSocketResponse, command: str, marker: str, timeout: float = TIMEOUT) -> str:
+async def terminal_output(
+    ws: aiohttp.ClientWebSocketResponse, command: str, marker: str, timeout: float = TIMEOUT
+) -> str:
     """Wait for the shell's first output (its prompt), type ``command``, and collect output until ``marker``."""
     deadline = time.monotonic() + timeout
     seen = ""

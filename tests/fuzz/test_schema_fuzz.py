@@ -48,6 +48,7 @@ JUPYTER_SERVER_NULLS = {
     "Identity": ("avatar_url", "color"),
 }
 
+
 def require(condition: bool, reason: str) -> None:
     if condition:
         return
@@ -124,7 +125,9 @@ def normalise(path: str) -> str:
 
 def shared_operations(theirs: dict[str, Any], ours: dict[str, Any]) -> dict[str, Any]:
     """jupyter_server's spec with only the operations our server also documents."""
-    our_operations = {(normalise(path), method) for path, item in ours["paths"].items() for method in item if method in METHODS}
+    our_operations = {
+        (normalise(path), method) for path, item in ours["paths"].items() for method in item if method in METHODS
+    }
     spec = copy.deepcopy(theirs)
     spec["paths"] = {}
     for path, item in theirs["paths"].items():
@@ -159,7 +162,12 @@ def test_jupyter_server_spec_for_shared_operations(
     spec = shared_operations(jupyter_server_spec, served_spec(server))
     shared = {(path, method) for path, item in spec["paths"].items() for method in item if method in METHODS}
     # The core's operations are always shared; the plugins' when they are installed.
-    assert {("/api/kernels", "post"), ("/api/sessions", "get"), ("/api/kernelspecs", "get"), ("/api/status", "get")} <= shared
+    assert {
+        ("/api/kernels", "post"),
+        ("/api/sessions", "get"),
+        ("/api/kernelspecs", "get"),
+        ("/api/status", "get"),
+    } <= shared
     fuzz(schemathesis_cli, spec, server, SHARED_CHECKS, tmp_path)
 
 

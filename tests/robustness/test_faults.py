@@ -44,7 +44,10 @@ def alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     with contextlib.suppress(FileNotFoundError):  # a zombie is as good as gone
-        return "zombie" not in Path(f"/proc/{pid}/status").read_text().lower() and " Z " not in Path(f"/proc/{pid}/stat").read_text()
+        return (
+            "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+            and " Z " not in Path(f"/proc/{pid}/stat").read_text()
+        )
     return True
 
 
@@ -59,9 +62,16 @@ async def wait_gone(pid: int, timeout: float) -> bool:
 
 async def test_kernel_sigkilled_mid_execute(jcs_client: ServerClient) -> None:
     victim, bystander = await start_kernel(jcs_client, name="python3"), await start_kernel(jcs_client, name="python3")
-    async with open_kernel_channels(jcs_client, victim, "legacy") as kc, open_kernel_channels(jcs_client, bystander, "legacy") as other:
+    async with (
+        open_kernel_channels(jcs_client, victim, "legacy") as kc,
+        open_kernel_channels(jcs_client, bystander, "legacy") as other,
+    ):
         pid = int((await kc.execute("import os; print(os.getpid())")).stream())
-        await kc.send("shell", "execute_request", execute_content("import time\nfor i in range(10_000):\n    print(i, flush=True)\n    time.sleep(0.01)"))
+        await kc.send(
+            "shell",
+            "execute_request",
+            execute_content("import time\nfor i in range(10_000):\n    print(i, flush=True)\n    time.sleep(0.01)"),
+        )
         states: list[str] = []
         printed = 0
         deadline = time.monotonic() + 60
@@ -166,9 +176,20 @@ async def test_kernel_that_never_becomes_ready(sleepy_kernel: Path, jcs_client: 
 async def test_kernel_that_never_becomes_ready_is_a_clear_error(sleepy_kernel: Path, jcs_client: ServerClient) -> None:
     async with jcs_client.post("api/kernels", json={"name": "sleepy"}) as response:
         kernel_id = (await response.json())["id"]
-    async with jcs_client.get(f"api/kernels/{kernel_id}/channels", headers={"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}) as response:
+    async with jcs_client.get(
+        f"api/kernels/{kernel_id}/channels",
+        headers={
+            "Connection": "Upgrade",
+            "Upgrade": "websocket",
+            "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        },
+    ) as response:
         assert response.status in (503, 504), response.status
-        assert "kernel_info" in (await response.json())["message"] or "timeout" in (await response.json())["message"].lower()
+        assert (
+            "kernel_info" in (await response.json())["message"]
+            or "timeout" in (await response.json())["message"].lower()
+        )
 
 
 @pytest.fixture
@@ -176,9 +197,16 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     """A 512 KiB tmpfs as the server's root (needs root and mount permission; else skip)."""
     mount_point = tmp_path / "tiny"
     mount_point.mkdir()
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount_point)], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if result.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({result.stderr.strip() or result.returncode}); disk-full is tested where mounting is allowed")
+        pytest.skip(
+            f"cannot mount a tmpfs here ({result.stderr.strip() or result.returncode}); disk-full is tested where mounting is allowed"
+        )
     try:
         yield mount_point
     finally:
@@ -195,16 +223,28 @@ def fill_disk(filler: Path, leave: int) -> None:
 @needs("contents")
 async def test_disk_full_during_save(tiny_disk: Path, jcs_config: Config, jcs_plugin_manager: PluginManager) -> None:
     jcs_config.CoreServerApp.root_dir = str(tiny_disk)
-    async with run_server(jcs_config, jcs_plugin_manager) as server, aiohttp.ClientSession(headers={"Authorization": f"token {server.token}"}) as session:
+    async with (
+        run_server(jcs_config, jcs_plugin_manager) as server,
+        aiohttp.ClientSession(headers={"Authorization": f"token {server.token}"}) as session,
+    ):
         await _disk_full(ServerClient(server, session), tiny_disk)
 
 
 async def _disk_full(jcs_client: ServerClient, tiny_disk: Path) -> None:
     old = "old content\n" * 100
-    async with jcs_client.put("api/contents/keep.txt", json={"type": "file", "format": "text", "content": old}) as response:
+    async with jcs_client.put(
+        "api/contents/keep.txt", json={"type": "file", "format": "text", "content": old}
+    ) as response:
         assert response.status == 201
-    notebook = {"cells": [{"cell_type": "markdown", "source": "kept", "metadata": {}}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
-    async with jcs_client.put("api/contents/keep.ipynb", json={"type": "notebook", "format": "json", "content": notebook}) as response:
+    notebook = {
+        "cells": [{"cell_type": "markdown", "source": "kept", "metadata": {}}],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    async with jcs_client.put(
+        "api/contents/keep.ipynb", json={"type": "notebook", "format": "json", "content": notebook}
+    ) as response:
         assert response.status == 201
     # Fill the disk, leaving less room than the saves below need.
     fill_disk(tiny_disk / "filler.bin", leave=16 * 1024)
@@ -226,6 +266,8 @@ async def _disk_full(jcs_client: ServerClient, tiny_disk: Path) -> None:
     assert sorted(p.name for p in tiny_disk.iterdir()) == listing_before  # no partial or temporary file left
     # Once there is room again, the same save works.
     (tiny_disk / "filler.bin").unlink()
-    async with jcs_client.put("api/contents/keep.txt", json={"type": "file", "format": "text", "content": big}) as response:
+    async with jcs_client.put(
+        "api/contents/keep.txt", json={"type": "file", "format": "text", "content": big}
+    ) as response:
         assert response.status == 200, await response.text()
     assert (tiny_disk / "keep.txt").read_text() == big

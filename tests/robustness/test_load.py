@@ -133,7 +133,9 @@ async def test_64_rest_clients(jcs_server: ServerHandle) -> None:
     assert set(statuses) == {200}, statuses
     latencies.sort()
     p99 = latencies[int(len(latencies) * 0.99)]
-    print(f"\n{REST_CLIENTS} REST clients for {REST_SECONDS:.0f}s: {total} requests, {total / REST_SECONDS:.0f}/s, p99 {p99 * 1000:.0f} ms")
+    print(
+        f"\n{REST_CLIENTS} REST clients for {REST_SECONDS:.0f}s: {total} requests, {total / REST_SECONDS:.0f}/s, p99 {p99 * 1000:.0f} ms"
+    )
     assert total >= REST_CLIENTS * 5
     assert p99 < 5.0
 
@@ -164,7 +166,9 @@ async def test_kernel_start_stop_cycles_do_not_leak(jcs_server: ServerHandle) ->
         await cycles(CYCLES)
         await asyncio.sleep(0.5)
         fds_after, rss_after = open_fds(), rss_mib()
-    print(f"\n{CYCLES} start/stop cycles in {time.monotonic() - started:.0f}s: fds {fds} -> {fds_after}, RSS {rss:.0f} -> {rss_after:.0f} MiB")
+    print(
+        f"\n{CYCLES} start/stop cycles in {time.monotonic() - started:.0f}s: fds {fds} -> {fds_after}, RSS {rss:.0f} -> {rss_after:.0f} MiB"
+    )
     assert fds_after <= fds + 2, (fds, fds_after)  # a leak of one per cycle would show as +100
     assert rss_after - rss < 40, (rss, rss_after)
     assert children() <= kernels_before, "kernel processes left behind"

@@ -34,4 +34,3 @@ def root(tmp_path: Path) -> Path:
     path = tmp_path / "root"
     path.mkdir(exist_ok=True)
     return path
-

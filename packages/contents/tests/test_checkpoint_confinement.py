@@ -81,7 +81,12 @@ async def test_every_checkpoint_operation_is_refused(jcs_client, root: Path, out
     mine = {name: (root / name).read_bytes() for name in ("nb.ipynb", "doc.txt")}
     for name in mine:
         base = f"api/contents/{name}/checkpoints"
-        for method, path in (("GET", base), ("POST", base), ("POST", base + "/checkpoint"), ("DELETE", base + "/checkpoint")):
+        for method, path in (
+            ("GET", base),
+            ("POST", base),
+            ("POST", base + "/checkpoint"),
+            ("DELETE", base + "/checkpoint"),
+        ):
             status, body = await call(jcs_client, method, path)
             assert_refused(status, body, f"{layout}: {method} {path}")
             assert snapshot(outside) == before, f"{layout}: {method} {path} changed the outside folder"
@@ -108,7 +113,9 @@ async def test_saves_skip_the_checkpoint_and_still_save(jcs_client, root: Path, 
     assert not (outside / "not-yet").exists()
 
 
-async def test_renames_and_deletes_leave_outside_checkpoints_alone(jcs_client, root: Path, outside: Path, layout: str) -> None:
+async def test_renames_and_deletes_leave_outside_checkpoints_alone(
+    jcs_client, root: Path, outside: Path, layout: str
+) -> None:
     before = snapshot(outside)
     status, moved = await call(jcs_client, "PATCH", "api/contents/nb.ipynb", json={"path": "moved.ipynb"})
     assert status == 200 and moved["path"] == "moved.ipynb", (layout, status, moved)
@@ -121,7 +128,9 @@ async def test_renames_and_deletes_leave_outside_checkpoints_alone(jcs_client, r
     assert snapshot(outside) == before, layout
 
 
-async def test_deleting_or_copying_a_folder_leaves_the_linked_checkpoints_alone(jcs_client, root: Path, outside: Path) -> None:
+async def test_deleting_or_copying_a_folder_leaves_the_linked_checkpoints_alone(
+    jcs_client, root: Path, outside: Path
+) -> None:
     before = snapshot(outside)
     for name in ("only-checkpoints", "copied"):
         (root / name).mkdir()
@@ -134,7 +143,9 @@ async def test_deleting_or_copying_a_folder_leaves_the_linked_checkpoints_alone(
     assert snapshot(outside) == before
 
 
-async def test_the_refusal_is_logged_once_per_folder(jcs_client, root: Path, outside: Path, caplog: pytest.LogCaptureFixture) -> None:
+async def test_the_refusal_is_logged_once_per_folder(
+    jcs_client, root: Path, outside: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     os.symlink(outside, root / ".ipynb_checkpoints")
     (root / "sub").mkdir()
     os.symlink(outside, root / "sub" / ".ipynb_checkpoints")
@@ -145,7 +156,13 @@ async def test_the_refusal_is_logged_once_per_folder(jcs_client, root: Path, out
             await call(jcs_client, "GET", f"api/contents/{path}/checkpoints")
             await call(jcs_client, "POST", f"api/contents/{path}/checkpoints")
         await call(jcs_client, "PUT", "api/contents/new.ipynb", json=NOTEBOOK)
-    refusals = [r for r in caplog.records if r.name.startswith("jupyter_core_server.contents") and "checkpoint" in r.getMessage().lower() and r.levelno >= logging.WARNING]
+    refusals = [
+        r
+        for r in caplog.records
+        if r.name.startswith("jupyter_core_server.contents")
+        and "checkpoint" in r.getMessage().lower()
+        and r.levelno >= logging.WARNING
+    ]
     assert len(refusals) == 2, [r.getMessage() for r in refusals]
     assert {".ipynb_checkpoints" in r.getMessage() for r in refusals} == {True}
     assert any("sub/.ipynb_checkpoints" in r.getMessage() for r in refusals)

@@ -12,7 +12,20 @@ import pytest
 from contents_calls import call, text_model
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-MODEL_KEYS = {"name", "path", "type", "writable", "created", "last_modified", "mimetype", "content", "format", "size", "hash", "hash_algorithm"}
+MODEL_KEYS = {
+    "name",
+    "path",
+    "type",
+    "writable",
+    "created",
+    "last_modified",
+    "mimetype",
+    "content",
+    "format",
+    "size",
+    "hash",
+    "hash_algorithm",
+}
 
 
 def write_notebook(path: Path, cells: int = 2) -> dict:
@@ -37,8 +50,18 @@ async def test_get_directory_lists_entries_without_content(jcs_client, root: Pat
     assert set(entries) == {"sub", "a.txt", "nb.ipynb"}
     assert entries["sub"]["type"] == "directory" and entries["sub"]["size"] is None
     assert entries["a.txt"] | {"created": None, "last_modified": None} == {
-        "name": "a.txt", "path": "a.txt", "type": "file", "writable": True, "created": None, "last_modified": None,
-        "mimetype": "text/plain", "content": None, "format": None, "size": 5, "hash": None, "hash_algorithm": None,
+        "name": "a.txt",
+        "path": "a.txt",
+        "type": "file",
+        "writable": True,
+        "created": None,
+        "last_modified": None,
+        "mimetype": "text/plain",
+        "content": None,
+        "format": None,
+        "size": 5,
+        "hash": None,
+        "hash_algorithm": None,
     }
     assert entries["nb.ipynb"]["type"] == "notebook" and entries["nb.ipynb"]["mimetype"] is None
     assert all(entry["last_modified"].endswith("Z") for entry in entries.values())
@@ -123,7 +146,9 @@ async def test_invalid_notebook_still_opens_with_message(jcs_client, root: Path)
 async def test_deeply_nested_notebook_on_disk_is_a_400(jcs_client, root: Path) -> None:
     """A hostile notebook in a shared folder: refused by the JSON depth limit, not a 500."""
     deep = "[" * 5000 + "]" * 5000
-    (root / "deep.ipynb").write_text(f'{{"nbformat": 4, "nbformat_minor": 5, "metadata": {{"x": {deep}}}, "cells": []}}')
+    (root / "deep.ipynb").write_text(
+        f'{{"nbformat": 4, "nbformat_minor": 5, "metadata": {{"x": {deep}}}, "cells": []}}'
+    )
     status, error = await call(jcs_client, "GET", "api/contents/deep.ipynb")
     assert status == 400 and error["reason"] == "unreadable_notebook"
     assert "nested deeper" in error["message"]
@@ -131,8 +156,15 @@ async def test_deeply_nested_notebook_on_disk_is_a_400(jcs_client, root: Path) -
 
 async def test_old_notebook_format_is_converted(jcs_client, root: Path) -> None:
     v3 = {
-        "nbformat": 3, "nbformat_minor": 0, "metadata": {"name": ""},
-        "worksheets": [{"cells": [{"cell_type": "code", "input": "1 + 1", "language": "python", "outputs": [], "metadata": {}}], "metadata": {}}],
+        "nbformat": 3,
+        "nbformat_minor": 0,
+        "metadata": {"name": ""},
+        "worksheets": [
+            {
+                "cells": [{"cell_type": "code", "input": "1 + 1", "language": "python", "outputs": [], "metadata": {}}],
+                "metadata": {},
+            }
+        ],
     }
     (root / "old.ipynb").write_text(json.dumps(v3))
     status, model = await call(jcs_client, "GET", "api/contents/old.ipynb")
@@ -161,10 +193,14 @@ async def test_put_notebook_writes_nbformat_bytes_and_keeps_trust(jcs_client, ro
     nb = new_notebook(cells=[new_markdown_cell("# T\ntext"), new_code_cell("print(1)\nprint(2)")])
     nb.cells[1].outputs = [new_output("display_data", data={"text/html": "<b>rich</b>"})]
     nb.cells[1].metadata["trusted"] = True  # the user ran it here
-    status, model = await call(jcs_client, "PUT", "api/contents/project/nb.ipynb", json={"type": "notebook", "content": nb})
+    status, model = await call(
+        jcs_client, "PUT", "api/contents/project/nb.ipynb", json={"type": "notebook", "content": nb}
+    )
     assert status == 404  # no such directory yet
     (root / "project").mkdir()
-    status, model = await call(jcs_client, "PUT", "api/contents/project/nb.ipynb", json={"type": "notebook", "format": "json", "content": nb})
+    status, model = await call(
+        jcs_client, "PUT", "api/contents/project/nb.ipynb", json={"type": "notebook", "format": "json", "content": nb}
+    )
     assert status == 201 and model["type"] == "notebook" and "message" not in model
     on_disk = (root / "project" / "nb.ipynb").read_text()
     stripped = json.loads(json.dumps(nb))
@@ -233,14 +269,18 @@ async def test_put_errors(jcs_client, root: Path) -> None:
         assert (status, error["reason"]) == (400, reason), body
     status, error = await call(jcs_client, "PUT", "api/contents/d", json=text_model("x"))
     assert status == 400 and error["reason"] == "bad_type"
-    status, error = await call(jcs_client, "PUT", "api/contents/a.txt", data=b"{nope", headers={"Content-Type": "application/json"})
+    status, error = await call(
+        jcs_client, "PUT", "api/contents/a.txt", data=b"{nope", headers={"Content-Type": "application/json"}
+    )
     assert status == 400 and error["reason"] == "invalid_json"
     assert (root / "a.txt").read_text() == "x"
 
 
 async def test_put_new_file_without_content_and_directories(jcs_client, root: Path) -> None:
     status, model = await call(jcs_client, "PUT", "api/contents/folder0", json={"type": "directory"})
-    status, model = await call(jcs_client, "PUT", "api/contents/folder0", json={})  # as jupyter_server: untitled file inside
+    status, model = await call(
+        jcs_client, "PUT", "api/contents/folder0", json={}
+    )  # as jupyter_server: untitled file inside
     assert status == 201 and model["path"] == "folder0/untitled"
     status, model = await call(jcs_client, "PUT", "api/contents/blank.ipynb", json={"type": "notebook"})
     assert status == 201 and json.loads((root / "blank.ipynb").read_text())["nbformat"] == 4
@@ -265,13 +305,34 @@ async def test_save_keeps_permissions(jcs_client, root: Path) -> None:
 
 async def test_post_untitled_names(jcs_client, root: Path) -> None:
     names = []
-    for body in ({"type": "notebook"}, {"type": "notebook"}, {"ext": ".txt"}, {"ext": ".txt"}, None, {"type": "directory"}, {"type": "directory"}):
+    for body in (
+        {"type": "notebook"},
+        {"type": "notebook"},
+        {"ext": ".txt"},
+        {"ext": ".txt"},
+        None,
+        {"type": "directory"},
+        {"type": "directory"},
+    ):
         status, model = await call(jcs_client, "POST", "api/contents", json=body)
         assert status == 201
         names.append(model["name"])
-    assert names == ["Untitled.ipynb", "Untitled1.ipynb", "untitled.txt", "untitled1.txt", "untitled", "Untitled Folder", "Untitled Folder 1"]
+    assert names == [
+        "Untitled.ipynb",
+        "Untitled1.ipynb",
+        "untitled.txt",
+        "untitled1.txt",
+        "untitled",
+        "Untitled Folder",
+        "Untitled Folder 1",
+    ]
     assert (root / "Untitled Folder 1").is_dir()
-    assert json.loads((root / "Untitled.ipynb").read_text()) == {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    assert json.loads((root / "Untitled.ipynb").read_text()) == {
+        "cells": [],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     status, model = await call(jcs_client, "POST", "api/contents/Untitled Folder", json={"type": "file", "ext": ".py"})
     assert model["path"] == "Untitled Folder/untitled.py"
     status, error = await call(jcs_client, "POST", "api/contents/untitled.txt", json={"type": "file"})
@@ -286,11 +347,25 @@ async def test_post_copy(jcs_client, root: Path) -> None:
     (root / "dir").mkdir()
     (root / "dir" / "inner.txt").write_text("in")
     copies = []
-    for source, target in (("nb.ipynb", ""), ("nb.ipynb", ""), ("nb-Copy1.ipynb", ""), ("data.tar.gz", ""), ("nb.ipynb", "dir"), ("dir", "")):
+    for source, target in (
+        ("nb.ipynb", ""),
+        ("nb.ipynb", ""),
+        ("nb-Copy1.ipynb", ""),
+        ("data.tar.gz", ""),
+        ("nb.ipynb", "dir"),
+        ("dir", ""),
+    ):
         status, model = await call(jcs_client, "POST", f"api/contents/{target}", json={"copy_from": source})
         assert status == 201, model
         copies.append(model["path"])
-    assert copies == ["nb-Copy1.ipynb", "nb-Copy2.ipynb", "nb-Copy3.ipynb", "data-Copy1.tar.gz", "dir/nb.ipynb", "dir-Copy1"]
+    assert copies == [
+        "nb-Copy1.ipynb",
+        "nb-Copy2.ipynb",
+        "nb-Copy3.ipynb",
+        "data-Copy1.tar.gz",
+        "dir/nb.ipynb",
+        "dir-Copy1",
+    ]
     assert (root / "nb-Copy1.ipynb").read_bytes() == (root / "nb.ipynb").read_bytes()
     assert (root / "dir-Copy1" / "inner.txt").read_text() == "in"
     status, model = await call(jcs_client, "POST", "api/contents/dir/renamed.ipynb", json={"copy_from": "nb.ipynb"})

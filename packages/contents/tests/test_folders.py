@@ -69,4 +69,3 @@ def test_entries_that_are_links_are_replaced_or_refused_never_followed(places: t
         os.symlink(outside / "secret.txt", path / "other.txt")
         folder.unlink("other.txt")
     assert (outside / "secret.txt").read_text() == "secret"
-

@@ -30,7 +30,12 @@ def put_in_background(url: str, token: str, body: bytes) -> threading.Thread:
     def send() -> None:
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
         try:
-            conn.request("PUT", parts.path + "api/contents/big.txt", body=body, headers={"Authorization": f"token {token}", "Content-Type": "application/json"})
+            conn.request(
+                "PUT",
+                parts.path + "api/contents/big.txt",
+                body=body,
+                headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
+            )
             conn.getresponse().read()
         except OSError:
             pass  # the server died under us: expected

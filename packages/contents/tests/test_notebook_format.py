@@ -17,13 +17,25 @@ from jupyter_core_server_contents import notebooks
 def sample() -> dict:
     nb = new_notebook(
         cells=[
-            new_markdown_cell("# Title\n\nÜnïcödé, \"quotes\", \\ backslash, \t tab and \u2028 separator\n", attachments={"a.png": {"image/png": "iVBOR\nw0KGgo="}}),
+            new_markdown_cell(
+                '# Title\n\nÜnïcödé, "quotes", \\ backslash, \t tab and \u2028 separator\n',
+                attachments={"a.png": {"image/png": "iVBOR\nw0KGgo="}},
+            ),
             new_code_cell(
                 "for i in range(3):\n    print(i)",
                 execution_count=7,
                 outputs=[
                     new_output("stream", name="stdout", text="0\n1\n2\n"),
-                    new_output("display_data", data={"text/html": "<b>x</b>\n<i>y</i>", "image/png": "AAAA", "application/json": {"a": [1, 2.5, None, True]}, "image/svg+xml": "<svg>\n</svg>"}, metadata={"isolated": True}),
+                    new_output(
+                        "display_data",
+                        data={
+                            "text/html": "<b>x</b>\n<i>y</i>",
+                            "image/png": "AAAA",
+                            "application/json": {"a": [1, 2.5, None, True]},
+                            "image/svg+xml": "<svg>\n</svg>",
+                        },
+                        metadata={"isolated": True},
+                    ),
                     new_output("execute_result", data={"text/plain": "42"}, execution_count=7),
                     new_output("error", ename="E", evalue="v", traceback=["line 1", "line 2"]),
                 ],
@@ -31,7 +43,12 @@ def sample() -> dict:
             new_raw_cell("raw\ntext", metadata={"format": "text/x-rst"}),
             new_code_cell(""),
         ],
-        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}, "numbers": [0, -1, 1e100, 0.1, math.pi], "empty": {}, "list": []},
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "numbers": [0, -1, 1e100, 0.1, math.pi],
+            "empty": {},
+            "list": [],
+        },
     )
     return json.loads(json.dumps(nb))
 

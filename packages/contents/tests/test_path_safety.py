@@ -152,11 +152,17 @@ class TestAllowHidden:
 async def test_links_out_answer_exactly_like_missing_paths(jcs_client, outside, caplog) -> None:
     """A client cannot tell a link leaving the root from a name that does not exist; the log can."""
     caplog.set_level(logging.INFO, "jupyter_core_server.contents")
-    for link, missing in (("link-out.txt", "missing.txt"), ("dir-out", "no-dir"), ("dir-out/secret.txt", "no-dir/secret.txt")):
+    for link, missing in (
+        ("link-out.txt", "missing.txt"),
+        ("dir-out", "no-dir"),
+        ("dir-out/secret.txt", "no-dir/secret.txt"),
+    ):
         for route in ("api/contents/{}", "api/contents/{}?content=0", "api/contents/{}/checkpoints", "files/{}"):
             status, body = await raw(jcs_client, "GET", route.format(link))
             expected_status, expected = await raw(jcs_client, "GET", route.format(missing))
-            assert (status, body.replace(link.encode(), missing.encode())) == (expected_status, expected), route.format(link)
+            assert (status, body.replace(link.encode(), missing.encode())) == (expected_status, expected), route.format(
+                link
+            )
             assert json.loads(body)["reason"] == "not_found"
         status, body = await raw(jcs_client, "PUT", f"api/contents/{link}", json=text_model("evil"))
         assert status == 404 and json.loads(body)["reason"] == "not_found", link
@@ -199,6 +205,9 @@ async def test_the_root_directory_itself_can_be_a_symlink(tmp_path: Path, jcs_co
     jcs_config.ContentsManager.root_dir = str(link)
     async with run_server(jcs_config, jcs_plugin_manager) as server:
         headers = {"Authorization": f"token {server.token}"}
-        async with aiohttp.ClientSession(headers=headers) as session, session.get(server.url + "api/contents/a.txt") as response:
+        async with (
+            aiohttp.ClientSession(headers=headers) as session,
+            session.get(server.url + "api/contents/a.txt") as response,
+        ):
             assert response.status == 200
             assert (await response.json())["content"] == "a"

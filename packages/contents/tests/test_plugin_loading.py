@@ -47,14 +47,18 @@ def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
     return subprocess.run([*server_command(), *args], env=env, capture_output=True, text=True, timeout=60, check=False)
 
 
-def test_disabled_plugin_is_not_imported_and_its_routes_are_gone(jcs_cli_env: dict[str, str], jcs_cli_server, tmp_path: Path) -> None:
+def test_disabled_plugin_is_not_imported_and_its_routes_are_gone(
+    jcs_cli_env: dict[str, str], jcs_cli_server, tmp_path: Path
+) -> None:
     result = run_cli(jcs_cli_env, "plugin", "disable", "contents", "--user")
     assert result.returncode == 0, result.stderr
     written = list((Path(jcs_cli_env["JUPYTER_CONFIG_DIR"]) / "jupyter_core_server_config.d").glob("*.json"))
     assert written and json.loads(written[0].read_text())["CoreServerApp"]["plugins"]["contents"] is False
 
     listing = run_cli(jcs_cli_env, "plugin", "list")
-    assert any(line.split()[:1] == ["contents"] and "disabled" in line for line in listing.stdout.splitlines()), listing.stdout
+    assert any(line.split()[:1] == ["contents"] and "disabled" in line for line in listing.stdout.splitlines()), (
+        listing.stdout
+    )
 
     # a server assembled from that configuration never imports the module
     probe = textwrap.dedent(
@@ -67,7 +71,9 @@ def test_disabled_plugin_is_not_imported_and_its_routes_are_gone(jcs_cli_env: di
         print("imported" if "jupyter_core_server_contents" in sys.modules else "not imported")
         """
     )
-    out = subprocess.run([sys.executable, "-c", probe], env=jcs_cli_env, capture_output=True, text=True, timeout=60, check=False)
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=jcs_cli_env, capture_output=True, text=True, timeout=60, check=False
+    )
     assert out.stdout.strip() == "not imported", out.stderr
 
     server = jcs_cli_server()

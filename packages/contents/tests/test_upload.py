@@ -49,13 +49,27 @@ async def test_chunked_text_upload_of_a_new_file(jcs_client, root: Path) -> None
 
 
 async def test_single_last_chunk_and_bad_chunks(jcs_client, root: Path) -> None:
-    status, _ = await call(jcs_client, "PUT", "api/contents/one.txt", json={"type": "file", "format": "text", "chunk": -1, "content": "all"})
+    status, _ = await call(
+        jcs_client,
+        "PUT",
+        "api/contents/one.txt",
+        json={"type": "file", "format": "text", "chunk": -1, "content": "all"},
+    )
     assert status == 201 and (root / "one.txt").read_text() == "all"
-    status, error = await call(jcs_client, "PUT", "api/contents/two.txt", json={"type": "file", "format": "text", "chunk": 2, "content": "x"})
+    status, error = await call(
+        jcs_client, "PUT", "api/contents/two.txt", json={"type": "file", "format": "text", "chunk": 2, "content": "x"}
+    )
     assert status == 400 and error["reason"] == "no_upload"
     for chunk in (0, -2, "1", 1.5, True):
-        status, error = await call(jcs_client, "PUT", "api/contents/two.txt", json={"type": "file", "format": "text", "chunk": chunk, "content": "x"})
+        status, error = await call(
+            jcs_client,
+            "PUT",
+            "api/contents/two.txt",
+            json={"type": "file", "format": "text", "chunk": chunk, "content": "x"},
+        )
         assert status == 400 and error["reason"] == "bad_chunk", chunk
-    status, error = await call(jcs_client, "PUT", "api/contents/nb.ipynb", json={"type": "notebook", "chunk": 1, "content": {}})
+    status, error = await call(
+        jcs_client, "PUT", "api/contents/nb.ipynb", json={"type": "notebook", "chunk": 1, "content": {}}
+    )
     assert status == 400 and error["reason"] == "bad_type"
     assert not (root / "two.txt").exists()

@@ -47,7 +47,9 @@ def test_a_failing_source_is_skipped_and_logged_once(caplog: pytest.LogCaptureFi
     with caplog.at_level(logging.ERROR, logger="jupyter_core_server"):
         assert registry.latest() == 5.0
         assert registry.times() == {"fine": 5.0}
-    assert [r.getMessage() for r in caplog.records] == ["Activity source 'broken' failed; it is left out until it answers"]
+    assert [r.getMessage() for r in caplog.records] == [
+        "Activity source 'broken' failed; it is left out until it answers"
+    ]
 
 
 async def test_requests_and_kernel_messages_are_sources(
@@ -69,7 +71,9 @@ async def test_requests_and_kernel_messages_are_sources(
     assert registry.times()["requests"] > after["kernels"]  # that request
     async with jcs_client.get("api/status") as response:  # not activity itself; it reports the latest
         reported = (await response.json())["last_activity"]
-    assert datetime.fromisoformat(reported.replace("Z", "+00:00")).timestamp() == pytest.approx(registry.latest(), abs=1e-5)
+    assert datetime.fromisoformat(reported.replace("Z", "+00:00")).timestamp() == pytest.approx(
+        registry.latest(), abs=1e-5
+    )
 
 
 class Busy:
@@ -91,7 +95,10 @@ class Busy:
 
 
 async def test_the_idle_shutdown_reads_the_registry(
-    jcs_config: Config, jcs_plugin_manager: PluginManager, jcs_register_plugin: RegisterPlugin, caplog: pytest.LogCaptureFixture
+    jcs_config: Config,
+    jcs_plugin_manager: PluginManager,
+    jcs_register_plugin: RegisterPlugin,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     plugin = Busy()
     jcs_register_plugin(plugin, "busy")

@@ -30,4 +30,8 @@ async def test_probes_are_public(jcs_server) -> None:
         async with session.get(jcs_server.url + "api/health") as response:
             assert response.status == 200 and (await response.json()) == {"status": "ok"}
         async with session.get(jcs_server.url + "api/ready") as response:
-            assert response.status == 200 and (await response.json()) == {"ready": True, "failed": [], "pool_filled": True}
+            assert response.status == 200 and (await response.json()) == {
+                "ready": True,
+                "failed": [],
+                "pool_filled": True,
+            }

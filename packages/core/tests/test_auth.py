@@ -80,7 +80,12 @@ async def test_forged_cookie_is_refused(jcs_server) -> None:
 
 
 @pytest.mark.parametrize(
-    "how", [{"headers": {"Authorization": "token wrong"}}, {"params": {"token": "wrong"}}, {"headers": {"Authorization": "Basic x"}}]
+    "how",
+    [
+        {"headers": {"Authorization": "token wrong"}},
+        {"params": {"token": "wrong"}},
+        {"headers": {"Authorization": "Basic x"}},
+    ],
 )
 async def test_wrong_token_is_403(jcs_server, how) -> None:
     async with anonymous() as session, session.get(jcs_server.url + "api/status", **how) as response:
@@ -277,7 +282,16 @@ async def test_login_with_the_token_works_too(jcs_server) -> None:
 
 @pytest.mark.parametrize(
     "target",
-    ["//evil.com", "http://evil", "https://evil.com/api", "/\\evil.com", "\\\\evil.com", "/\t/evil.com", "/\n/evil.com", "javascript:alert(1)"],
+    [
+        "//evil.com",
+        "http://evil",
+        "https://evil.com/api",
+        "/\\evil.com",
+        "\\\\evil.com",
+        "/\t/evil.com",
+        "/\n/evil.com",
+        "javascript:alert(1)",
+    ],
 )
 async def test_login_next_never_leaves_the_server(jcs_server, target: str) -> None:
     async with anonymous() as session:
@@ -418,14 +432,18 @@ async def test_hook_identify(jcs_server) -> None:
         async with session.get(jcs_server.url + "api/me", headers={"X-Remote-User": "ada"}) as response:
             assert response.status == 200
             assert (await response.json())["identity"]["username"] == "ada"
-        async with session.post(jcs_server.url + "extension/api/echo/", json=1, headers={"X-Remote-User": "ada"}) as response:
+        async with session.post(
+            jcs_server.url + "extension/api/echo/", json=1, headers={"X-Remote-User": "ada"}
+        ) as response:
             assert response.status == 200  # not cookie-authenticated: no XSRF check
         async with session.get(jcs_server.url + "api/me", headers={"X-Remote-User": "mallory"}) as response:
             assert response.status == 403
         async with session.get(jcs_server.url + "api/me") as response:
             assert response.status == 403
         # the core's token authentication still applies when the plugin has no opinion
-        async with session.get(jcs_server.url + "api/me", headers={"Authorization": f"token {jcs_server.token}"}) as response:
+        async with session.get(
+            jcs_server.url + "api/me", headers={"Authorization": f"token {jcs_server.token}"}
+        ) as response:
             assert (await response.json())["identity"]["username"] == "jupyter"
 
 
@@ -488,7 +506,6 @@ async def test_websocket_origin_is_checked(jcs_server) -> None:
         assert await ws_status(session, url, origin="http://evil.example") == 403
         assert await ws_status(session, url, origin=jcs_server.url.rstrip("/")) == 101
         assert await ws_status(session, url) == 101  # no Origin: not a browser
-
 
 
 async def test_anonymous_browser_is_sent_to_the_login_page(jcs_server) -> None:

@@ -188,7 +188,9 @@ def test_plugin_disable_and_enable_at_user_level(env: dict[str, str]) -> None:
     assert (after["state"], after["level"]) == ("disabled", "user")
 
     table = run(env, "plugin", "list").stdout
-    assert re.search(rf"^sessions\s+jupyter-core-server\s+{re.escape(__version__)}\s+disabled\s+user\b", table, re.MULTILINE), table
+    assert re.search(
+        rf"^sessions\s+jupyter-core-server\s+{re.escape(__version__)}\s+disabled\s+user\b", table, re.MULTILINE
+    ), table
 
     assert run(env, "plugin", "enable", "sessions", "--user").returncode == 0
     again = plugin_table(env)["sessions"]
@@ -251,7 +253,9 @@ def test_signal_shuts_down_cleanly(start, sig: signal.Signals) -> None:
 
 def test_post_shutdown_stops_the_server(start) -> None:
     server = start()
-    request = urllib.request.Request(server.url + "api/shutdown", method="POST", headers={"Authorization": f"token {server.token}"})
+    request = urllib.request.Request(
+        server.url + "api/shutdown", method="POST", headers={"Authorization": f"token {server.token}"}
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 202
     assert server.wait() == 0
@@ -271,7 +275,9 @@ async def test_unix_socket(start) -> None:
         connector = aiohttp.UnixConnector(path=sock)
         # no cookie jar: a token request sets the login cookie, and the second request must come without it
         async with aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar()) as session:
-            async with session.get("http://localhost/api/status", headers={"Authorization": f"token {server.token}"}) as response:
+            async with session.get(
+                "http://localhost/api/status", headers={"Authorization": f"token {server.token}"}
+            ) as response:
                 assert response.status == 200
             async with session.get("http://localhost/api/status") as response:
                 assert response.status == 403

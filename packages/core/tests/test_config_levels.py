@@ -61,7 +61,9 @@ def test_matrix_covers_every_combination() -> None:
 
 @pytest.mark.parametrize("level", LEVELS)
 @pytest.mark.parametrize("files", [("a.json", "b.json"), ("b.json", "a.json")])
-def test_disabled_beats_enabled_at_one_level(jcs_isolated_paths: dict[str, Path], level: str, files: tuple[str, str]) -> None:
+def test_disabled_beats_enabled_at_one_level(
+    jcs_isolated_paths: dict[str, Path], level: str, files: tuple[str, str]
+) -> None:
     set_plugin(jcs_isolated_paths[level], "demo", True, file=files[0])
     set_plugin(jcs_isolated_paths[level], "demo", False, file=files[1])
     assert plugin_states(["demo"])["demo"] == PluginState(False, level)
@@ -90,7 +92,9 @@ def test_explicit_settings_beat_every_level(jcs_isolated_paths: dict[str, Path])
     assert plugin_states(["demo"], {"demo": True})["demo"] == PluginState(True, "config")
 
 
-def test_unreadable_file_is_ignored_with_a_warning(jcs_isolated_paths: dict[str, Path], caplog: pytest.LogCaptureFixture) -> None:
+def test_unreadable_file_is_ignored_with_a_warning(
+    jcs_isolated_paths: dict[str, Path], caplog: pytest.LogCaptureFixture
+) -> None:
     set_plugin(jcs_isolated_paths["system"], "demo", False)
     broken = jcs_isolated_paths["user"] / f"{CONFIG_BASENAME}.d" / "broken.json"
     broken.parent.mkdir(parents=True)
@@ -152,7 +156,9 @@ def make_app(pm: PluginManager, argv: list[str], config: Config | None = None) -
     return app
 
 
-def test_config_file_order(jcs_isolated_paths: dict[str, Path], jcs_plugin_manager: PluginManager, tmp_path: Path) -> None:
+def test_config_file_order(
+    jcs_isolated_paths: dict[str, Path], jcs_plugin_manager: PluginManager, tmp_path: Path
+) -> None:
     dirs = jcs_isolated_paths
 
     def timeout_after(*argv: str) -> int:
@@ -181,12 +187,16 @@ def test_config_file_order(jcs_isolated_paths: dict[str, Path], jcs_plugin_manag
     assert names == ["x.json", f"{CONFIG_BASENAME}.py", f"{CONFIG_BASENAME}.json", "x.json", f"{CONFIG_BASENAME}.py"]
 
 
-def test_missing_config_file_is_a_clear_error(jcs_isolated_paths: dict[str, Path], jcs_plugin_manager: PluginManager, tmp_path: Path) -> None:
+def test_missing_config_file_is_a_clear_error(
+    jcs_isolated_paths: dict[str, Path], jcs_plugin_manager: PluginManager, tmp_path: Path
+) -> None:
     with pytest.raises(SystemExit, match="nowhere.py not found"):
         make_app(jcs_plugin_manager, [f"--config={tmp_path / 'nowhere.py'}"])
 
 
-def test_broken_config_file_names_itself(jcs_isolated_paths: dict[str, Path], jcs_plugin_manager: PluginManager) -> None:
+def test_broken_config_file_names_itself(
+    jcs_isolated_paths: dict[str, Path], jcs_plugin_manager: PluginManager
+) -> None:
     broken = jcs_isolated_paths["user"] / f"{CONFIG_BASENAME}.json"
     broken.write_text("{oops")
     with pytest.raises(SystemExit, match=f"Error in config file {broken}"):
@@ -202,7 +212,12 @@ def test_broken_config_file_names_itself(jcs_isolated_paths: dict[str, Path], jc
     ],
 )
 def test_misspelled_option_names_the_closest_valid_one(
-    jcs_isolated_paths: dict[str, Path], jcs_plugin_manager: PluginManager, caplog: pytest.LogCaptureFixture, section: str, option: str, hint: str
+    jcs_isolated_paths: dict[str, Path],
+    jcs_plugin_manager: PluginManager,
+    caplog: pytest.LogCaptureFixture,
+    section: str,
+    option: str,
+    hint: str,
 ) -> None:
     write_json(jcs_isolated_paths["user"] / f"{CONFIG_BASENAME}.json", {section: {option: "x"}})
     with caplog.at_level(logging.WARNING):
@@ -211,7 +226,9 @@ def test_misspelled_option_names_the_closest_valid_one(
     assert any(hint in m for m in messages), messages
 
 
-def test_plugin_settings_do_not_warn(jcs_isolated_paths: dict[str, Path], jcs_plugin_manager: PluginManager, caplog: pytest.LogCaptureFixture) -> None:
+def test_plugin_settings_do_not_warn(
+    jcs_isolated_paths: dict[str, Path], jcs_plugin_manager: PluginManager, caplog: pytest.LogCaptureFixture
+) -> None:
     set_plugin(jcs_isolated_paths["user"], "sessions", True)
     make_app(jcs_plugin_manager, [])
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
@@ -220,7 +237,9 @@ def test_plugin_settings_do_not_warn(jcs_isolated_paths: dict[str, Path], jcs_pl
 # -- token sources ------------------------------------------------------------------------------------
 
 
-def test_jupyter_token_is_honoured(jcs_isolated_paths: dict[str, Path], jcs_plugin_manager: PluginManager, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_jupyter_token_is_honoured(
+    jcs_isolated_paths: dict[str, Path], jcs_plugin_manager: PluginManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("JUPYTER_TOKEN", "from-the-environment")
     app = make_app(jcs_plugin_manager, [])
     assert app.authenticator.token == "from-the-environment"
@@ -228,7 +247,10 @@ def test_jupyter_token_is_honoured(jcs_isolated_paths: dict[str, Path], jcs_plug
 
 
 def test_jupyter_token_file_is_honoured(
-    jcs_isolated_paths: dict[str, Path], jcs_plugin_manager: PluginManager, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    jcs_isolated_paths: dict[str, Path],
+    jcs_plugin_manager: PluginManager,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     token_file = tmp_path / "token"
     token_file.write_text("from-a-file\n")
@@ -240,16 +262,23 @@ def test_configured_token_beats_the_environment(
     jcs_isolated_paths: dict[str, Path], jcs_plugin_manager: PluginManager, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("JUPYTER_TOKEN", "from-the-environment")
-    assert make_app(jcs_plugin_manager, ["--token=from-the-command-line"]).authenticator.token == "from-the-command-line"
+    assert (
+        make_app(jcs_plugin_manager, ["--token=from-the-command-line"]).authenticator.token == "from-the-command-line"
+    )
 
 
-def test_token_is_generated_when_none_is_given(jcs_isolated_paths: dict[str, Path], jcs_plugin_manager: PluginManager) -> None:
+def test_token_is_generated_when_none_is_given(
+    jcs_isolated_paths: dict[str, Path], jcs_plugin_manager: PluginManager
+) -> None:
     auth = make_app(jcs_plugin_manager, []).authenticator
     assert auth.generated_token and len(auth.token) >= 32
 
 
 async def test_server_accepts_the_jupyter_token(
-    jcs_isolated_paths: dict[str, Path], jcs_plugin_manager: PluginManager, jcs_config: Config, monkeypatch: pytest.MonkeyPatch
+    jcs_isolated_paths: dict[str, Path],
+    jcs_plugin_manager: PluginManager,
+    jcs_config: Config,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("JUPYTER_TOKEN", "env-secret")
     del jcs_config.Authenticator["token"]

@@ -22,7 +22,9 @@ HOOKS = hook_names()
 
 
 def test_hooks_are_found() -> None:
-    assert {"register_routes", "app_context", "identify", "authorize", "kernel_started", "session_changed"} <= set(HOOKS)
+    assert {"register_routes", "app_context", "identify", "authorize", "kernel_started", "session_changed"} <= set(
+        HOOKS
+    )
 
 
 @pytest.mark.parametrize("name", HOOKS)

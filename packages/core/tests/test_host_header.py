@@ -40,7 +40,16 @@ MALFORMED = [
     "loc\u00e1lhost",
 ]
 LOOPBACK = ["localhost:{port}", "127.0.0.1:{port}", "[::1]:{port}", "LOCALHOST", "127.1.2.3", "localhost", "[::1]"]
-FOREIGN = ["evil.example", "evil.example:80", "localhost.evil.com", "127.0.0.1.nip.io", "[2001:db8::1]:80", "10.0.0.1", "evil_name.example", "localhost.:{port}"]
+FOREIGN = [
+    "evil.example",
+    "evil.example:80",
+    "localhost.evil.com",
+    "127.0.0.1.nip.io",
+    "[2001:db8::1]:80",
+    "10.0.0.1",
+    "evil_name.example",
+    "localhost.:{port}",
+]
 
 
 def configured(**sections: dict[str, object]) -> pytest.MarkDecorator:
@@ -82,13 +91,19 @@ async def test_remote_access_takes_any_well_formed_host_but_no_malformed_one(jcs
 
 
 async def test_a_request_without_host_is_refused_as_before(jcs_server) -> None:
-    response = await exchange(jcs_server.app.actual_port, f"GET /api/status HTTP/1.0\r\nAuthorization: token {jcs_server.token}\r\n\r\n".encode())
+    response = await exchange(
+        jcs_server.app.actual_port,
+        f"GET /api/status HTTP/1.0\r\nAuthorization: token {jcs_server.token}\r\n\r\n".encode(),
+    )
     assert (response.status, response.json()["reason"]) == (403, "host_not_allowed")
 
 
 @configured(CoreServerApp={"allow_remote_access": True})
 async def test_an_http11_request_without_host_is_400(jcs_server) -> None:
-    response = await exchange(jcs_server.app.actual_port, f"GET /api/status HTTP/1.1\r\nAuthorization: token {jcs_server.token}\r\n\r\n".encode())
+    response = await exchange(
+        jcs_server.app.actual_port,
+        f"GET /api/status HTTP/1.1\r\nAuthorization: token {jcs_server.token}\r\n\r\n".encode(),
+    )
     # aiohttp's parser refuses it already; the edge middleware would otherwise
     assert (response.status, response.json()["reason"]) in ((400, "malformed_request"), (400, "invalid_host"))
 
@@ -111,7 +126,15 @@ def test_parse_host_splits_name_and_port() -> None:
 
 @pytest.mark.parametrize(
     ("name", "loopback"),
-    [("localhost", True), ("ip6-localhost", True), ("127.0.0.5", True), ("::1", True), ("localhost.evil.com", False), ("0.0.0.0", False), ("", False)],
+    [
+        ("localhost", True),
+        ("ip6-localhost", True),
+        ("127.0.0.5", True),
+        ("::1", True),
+        ("localhost.evil.com", False),
+        ("0.0.0.0", False),
+        ("", False),
+    ],
 )
 def test_only_documented_names_are_loopback(name: str, loopback: bool) -> None:
     assert is_loopback(name) is loopback

@@ -68,7 +68,9 @@ async def assert_too_deep(response: aiohttp.ClientResponse) -> None:
 @pytest.mark.parametrize("body", DEEP.values(), ids=DEEP.keys())
 async def test_deep_bodies_are_400_on_core_routes(jcs_client, body: bytes) -> None:
     kernel_id = await start_kernel(jcs_client, name="python3")
-    async with jcs_client.post("api/sessions", json={"path": "a.ipynb", "type": "notebook", "kernel": {"id": kernel_id}}) as response:
+    async with jcs_client.post(
+        "api/sessions", json={"path": "a.ipynb", "type": "notebook", "kernel": {"id": kernel_id}}
+    ) as response:
         session_id = (await response.json())["id"]
     headers = {"Content-Type": "application/json"}
     for method, path in [("POST", "api/kernels"), ("POST", "api/sessions"), ("PATCH", f"api/sessions/{session_id}")]:
@@ -95,7 +97,7 @@ async def test_depth_limit_is_exact_and_strings_do_not_count(jcs_client) -> None
         async with jcs_client.post("extension/api/depth/echo", data=body, headers=headers) as response:
             await assert_too_deep(response)
     # brackets inside strings (code, escaped quotes) are no nesting, however many
-    tricky = {"code": "[" * 5000 + '\\"{' * 3000, "k\"[": ["]" * 10, {"x": "{{{"}]}
+    tricky = {"code": "[" * 5000 + '\\"{' * 3000, 'k"[': ["]" * 10, {"x": "{{{"}]}
     async with jcs_client.post("extension/api/depth/echo", json=tricky) as response:
         assert response.status == 200
         assert await response.json() == {"got": tricky}
@@ -220,5 +222,7 @@ async def test_an_error_in_a_prepared_websocket_closes_it_with_1011(jcs_client) 
 
 async def test_errors_after_100_continue_are_still_json(jcs_client) -> None:
     # "100 Continue" is written before the handler runs: it is no started response.
-    async with jcs_client.post("api/kernels", data=deep_array(1000), headers={"Content-Type": "application/json"}, expect100=True) as response:
+    async with jcs_client.post(
+        "api/kernels", data=deep_array(1000), headers={"Content-Type": "application/json"}, expect100=True
+    ) as response:
         await assert_too_deep(response)

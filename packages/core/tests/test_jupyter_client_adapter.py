@@ -34,13 +34,19 @@ def test_pyproject_declares_the_supported_range() -> None:
 
 @pytest.mark.parametrize(
     ("qualified", "attribute"),
-    [(qualified, attribute) for qualified, attributes in jclient.PRIVATE_ATTRIBUTES.items() for attribute in attributes],
+    [
+        (qualified, attribute)
+        for qualified, attributes in jclient.PRIVATE_ATTRIBUTES.items()
+        for attribute in attributes
+    ],
 )
 def test_each_private_attribute_exists_on_the_real_class(qualified: str, attribute: str) -> None:
     module, _, name = qualified.rpartition(".")
     cls = getattr(importlib.import_module(module), name)
     instance = cls()  # some are set in __init__, some are traits: look on an instance
-    assert hasattr(instance, attribute), f"{qualified} has no {attribute} in jupyter_client {jupyter_client.__version__}"
+    assert hasattr(instance, attribute), (
+        f"{qualified} has no {attribute} in jupyter_client {jupyter_client.__version__}"
+    )
 
 
 INTERNALS = re.compile(r"\.(" + "|".join(a for attrs in jclient.PRIVATE_ATTRIBUTES.values() for a in attrs) + r")\b")

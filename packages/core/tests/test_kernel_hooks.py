@@ -71,7 +71,9 @@ async def test_hook_kernel_cwd(jcs_client, jcs_config, recorder: Recorder) -> No
     assert os.path.realpath(await kernel_cwd(jcs_client, core_chosen)) == os.path.realpath(root / "notebooks")
 
     # a session's path goes through the hook too
-    async with jcs_client.post("api/sessions", json={"path": "elsewhere/s.ipynb", "type": "notebook", "kernel": {"name": "python3"}}) as response:
+    async with jcs_client.post(
+        "api/sessions", json={"path": "elsewhere/s.ipynb", "type": "notebook", "kernel": {"name": "python3"}}
+    ) as response:
         kernel_id = (await response.json())["kernel"]["id"]
     assert os.path.realpath(await kernel_cwd(jcs_client, kernel_id)) == os.path.realpath(recorder.cwd)
 

@@ -34,10 +34,14 @@ SESSION = Session(key=b"", username="test")
 BUFFERS = [b"\x00\x01binary", b"", b"\xff" * 1000]
 
 
-def kernel_parts(msg_type: str = "execute_result", content: dict[str, Any] | None = None) -> tuple[list[bytes], dict[str, Any]]:
+def kernel_parts(
+    msg_type: str = "execute_result", content: dict[str, Any] | None = None
+) -> tuple[list[bytes], dict[str, Any]]:
     """The four JSON frames of a message as a kernel sends them, and its header."""
     parent = SESSION.msg("execute_request", {"code": "1+1"})
-    msg = SESSION.msg(msg_type, content or {"data": {"text/plain": "2"}, "metadata": {}, "execution_count": 1}, parent=parent)
+    msg = SESSION.msg(
+        msg_type, content or {"data": {"text/plain": "2"}, "metadata": {}, "execution_count": 1}, parent=parent
+    )
     return [SESSION.pack(msg[k]) for k in ("header", "parent_header", "metadata", "content")], msg["header"]
 
 
@@ -98,7 +102,9 @@ def test_legacy_text_from_client_round_trip() -> None:
     text = SESSION.pack({**msg, "channel": "shell", "buffers": []}).decode()
     channel, parts = from_legacy_text(text, SESSION.pack)
     assert channel == "shell"
-    assert [json.loads(p) for p in parts] == [json.loads(SESSION.pack(msg[k])) for k in ("header", "parent_header", "metadata", "content")]
+    assert [json.loads(p) for p in parts] == [
+        json.loads(SESSION.pack(msg[k])) for k in ("header", "parent_header", "metadata", "content")
+    ]
 
 
 def test_legacy_text_without_channel_goes_to_shell() -> None:

@@ -120,7 +120,13 @@ async def test_seed_notebook_runs_its_code_cells(jcs_config, jcs_plugin_manager,
     notebook = {
         "cells": [
             {"cell_type": "markdown", "metadata": {}, "source": "# Seed"},
-            {"cell_type": "code", "metadata": {}, "source": ["base = 40\n", "step = 2"], "outputs": [], "execution_count": None},
+            {
+                "cell_type": "code",
+                "metadata": {},
+                "source": ["base = 40\n", "step = 2"],
+                "outputs": [],
+                "execution_count": None,
+            },
         ],
         "metadata": {"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}},
         "nbformat": 4,
@@ -130,7 +136,10 @@ async def test_seed_notebook_runs_its_code_cells(jcs_config, jcs_plugin_manager,
     seed.write_text(json.dumps(notebook))
     jcs_config.KernelService.seed_notebook = str(seed)
 
-    async with run_server(jcs_config, jcs_plugin_manager) as server, aiohttp.ClientSession(headers={"Authorization": f"token {server.token}"}) as session:
+    async with (
+        run_server(jcs_config, jcs_plugin_manager) as server,
+        aiohttp.ClientSession(headers={"Authorization": f"token {server.token}"}) as session,
+    ):
         client = ServerClient(server, session)
         kernel_id = await start_kernel(client, name="python3")
         assert await run(client, kernel_id, "print(base + step)") == "42\n"
@@ -149,7 +158,9 @@ async def test_fifty_concurrent_starts_admit_exactly_the_limit(jcs_client) -> No
     statuses = sorted(status for status, _, _ in results)
     assert statuses == [201] * 5 + [429] * 45
     refused = [(body, retry) for status, body, retry in results if status == 429]
-    assert all(body["reason"] == "too_many_kernels" and "maximum of 5 kernels" in body["message"] for body, _ in refused)
+    assert all(
+        body["reason"] == "too_many_kernels" and "maximum of 5 kernels" in body["message"] for body, _ in refused
+    )
     assert all(retry == "7" for _, retry in refused)
 
     started = [body["id"] for status, body, _ in results if status == 201]
@@ -157,7 +168,9 @@ async def test_fifty_concurrent_starts_admit_exactly_the_limit(jcs_client) -> No
         assert response.status == 204
     assert (await attempt())[0] == 201
     assert (await attempt())[0] == 429
-    async with jcs_client.post("api/sessions", json={"path": "a.ipynb", "type": "notebook", "kernel": {"name": "python3"}}) as response:
+    async with jcs_client.post(
+        "api/sessions", json={"path": "a.ipynb", "type": "notebook", "kernel": {"name": "python3"}}
+    ) as response:
         assert response.status == 429
         assert response.headers["Retry-After"] == "7"
 
@@ -200,7 +213,10 @@ async def test_idle_kernels_are_culled_but_busy_and_connected_ones_are_not(jcs_c
         idle = (await response.json())["kernel"]["id"]
     busy = await start_kernel(jcs_client, name="python3")
     connected = await start_kernel(jcs_client, name="python3")
-    async with open_kernel_channels(jcs_client, busy, "v1") as busy_client, open_kernel_channels(jcs_client, connected, "v1"):
+    async with (
+        open_kernel_channels(jcs_client, busy, "v1") as busy_client,
+        open_kernel_channels(jcs_client, connected, "v1"),
+    ):
         await busy_client.send("shell", "execute_request", {"code": "import time; time.sleep(8)", "silent": False})
         await busy_client.receive(lambda m: m.msg_type == "status" and m.content["execution_state"] == "busy")
 
@@ -224,6 +240,7 @@ async def test_cull_busy_culls_a_kernel_that_runs_too_long(jcs_client) -> None:
     async with open_kernel_channels(jcs_client, busy, "v1") as kc:
         await kc.send("shell", "execute_request", {"code": "import time; time.sleep(30)", "silent": False})
         await kc.receive(lambda m: m.msg_type == "status" and m.content["execution_state"] == "busy")
+
     async def gone() -> bool:
         async with jcs_client.get(f"api/kernels/{busy}") as response:
             return response.status == 404
@@ -255,7 +272,9 @@ async def test_listing_can_be_turned_off(jcs_client) -> None:
     indirect=["jcs_config"],
     ids=["default", "named", "forced"],
 )
-async def test_default_and_forced_kernel_names(other_spec: str, jcs_client, requested: str | None, expected: str) -> None:
+async def test_default_and_forced_kernel_names(
+    other_spec: str, jcs_client, requested: str | None, expected: str
+) -> None:
     body = {"name": requested} if requested else {}
     async with jcs_client.post("api/kernels", json=body) as response:
         assert response.status == 201

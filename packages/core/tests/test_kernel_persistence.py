@@ -214,5 +214,7 @@ async def test_a_taken_back_kernel_that_dies_is_restarted_and_its_clients_told(j
         async with open_kernel_channels(client, kernel_id, "v1") as kc:
             assert (await kc.execute("print('attached')")).stream() == "attached\n"
             os.kill(kernel_pids(record)[kernel_id], signal.SIGKILL)
-            await kc.receive(lambda m: m.msg_type == "status" and m.content.get("execution_state") == "restarting", timeout=30)
+            await kc.receive(
+                lambda m: m.msg_type == "status" and m.content.get("execution_state") == "restarting", timeout=30
+            )
         assert await run(client, kernel_id, "print('back')") == "back\n"

@@ -21,7 +21,9 @@ EXECUTE = {"silent": False, "store_history": False, "user_expressions": {}, "all
 
 def stdout_lines(messages: list[KernelMessage], msg_id: str) -> list[int]:
     text = "".join(
-        m.content["text"] for m in messages if m.parent_id == msg_id and m.msg_type == "stream" and m.content["name"] == "stdout"
+        m.content["text"]
+        for m in messages
+        if m.parent_id == msg_id and m.msg_type == "stream" and m.content["name"] == "stdout"
     )
     return [int(line) for line in text.splitlines()]
 
@@ -32,7 +34,9 @@ async def disconnect_and_reconnect(client, framing: str, count: int, pause: floa
     session_id = f"reconnecting-{framing}"
 
     async with open_kernel_channels(client, kernel_id, framing, session_id=session_id) as first:
-        msg_id = await first.send("shell", "execute_request", {"code": LOOP.format(count=count, pause=pause), **EXECUTE})
+        msg_id = await first.send(
+            "shell", "execute_request", {"code": LOOP.format(count=count, pause=pause), **EXECUTE}
+        )
         before: list[KernelMessage] = []
         while len(stdout_lines(before, msg_id)) < away_after:
             before.append(await first.receive(lambda m: m.parent_id == msg_id, timeout=30))
@@ -99,5 +103,7 @@ async def test_client_is_told_when_the_replay_buffer_overflowed(jcs_client) -> N
         notice = await second.receive(lambda m: m.msg_type == "stream" and m.content["name"] == "stderr", timeout=10)
         assert "lost" in notice.content["text"]
         # what the buffer kept is the newest output, replayed after the notice
-        replayed = await second.receive(lambda m: m.msg_type == "stream" and "line 299 " in m.content["text"], timeout=10)
+        replayed = await second.receive(
+            lambda m: m.msg_type == "stream" and "line 299 " in m.content["text"], timeout=10
+        )
         assert replayed.parent_id == msg_id

@@ -55,10 +55,17 @@ async def kernel_info(kc: KernelChannels) -> dict:
 
 async def answer_input(kc: KernelChannels, value: str) -> None:
     """Run ``input()`` in the kernel, answer its input_request over stdin, check the value arrived."""
-    msg_id = await kc.send("shell", "execute_request", {
-        "code": 'print("got", input("prompt> "))', "silent": False, "store_history": False,
-        "user_expressions": {}, "allow_stdin": True,
-    })
+    msg_id = await kc.send(
+        "shell",
+        "execute_request",
+        {
+            "code": 'print("got", input("prompt> "))',
+            "silent": False,
+            "store_history": False,
+            "user_expressions": {},
+            "allow_stdin": True,
+        },
+    )
     request = await kc.receive(lambda m: m.channel == "stdin" and m.msg_type == "input_request", timeout=30)
     assert request.parent_id == msg_id
     assert request.content["prompt"] == "prompt> "
@@ -107,7 +114,9 @@ async def test_binary_buffers_round_trip(jcs_client, framing: str) -> None:
         assert display.buffers == [b"\x00\x01binary", b"\xff" * 70000]
         assert display.frame == "binary"
 
-        reply = await kc.execute('from comm import create_comm; _c = create_comm(target_name="t", data={"a": 1}, buffers=[b"\\x00\\x01binary"])')
+        reply = await kc.execute(
+            'from comm import create_comm; _c = create_comm(target_name="t", data={"a": 1}, buffers=[b"\\x00\\x01binary"])'
+        )
         [opened] = reply.of_type("comm_open")
         assert opened.content["target_name"] == "t" and opened.content["data"] == {"a": 1}
         assert opened.buffers == [b"\x00\x01binary"]
@@ -132,10 +141,17 @@ async def test_binary_buffers_round_trip(jcs_client, framing: str) -> None:
 async def test_interrupt_restart_and_shutdown(jcs_client, framing: str) -> None:
     kernel_id = await start_kernel(jcs_client, name="python3")
     async with open_kernel_channels(jcs_client, kernel_id, framing) as kc:
-        msg_id = await kc.send("shell", "execute_request", {
-            "code": "import time; time.sleep(60)", "silent": False, "store_history": False,
-            "user_expressions": {}, "allow_stdin": False,
-        })
+        msg_id = await kc.send(
+            "shell",
+            "execute_request",
+            {
+                "code": "import time; time.sleep(60)",
+                "silent": False,
+                "store_history": False,
+                "user_expressions": {},
+                "allow_stdin": False,
+            },
+        )
         await kc.receive(lambda m: m.msg_type == "execute_input" and m.parent_id == msg_id)
         await asyncio.sleep(0.3)  # let the kernel get into the sleep
         async with jcs_client.post(f"api/kernels/{kernel_id}/interrupt") as response:
@@ -170,7 +186,9 @@ async def test_kernel_death_is_announced_and_the_kernel_restarted(jcs_client) ->
         pid = int((await kc.execute("import os; print(os.getpid())")).stream())
         os.kill(pid, signal.SIGKILL)
         # the kernel cannot say it died: the server synthesizes the status message
-        restarting = await kc.receive(lambda m: m.msg_type == "status" and m.content["execution_state"] == "restarting", timeout=30)
+        restarting = await kc.receive(
+            lambda m: m.msg_type == "status" and m.content["execution_state"] == "restarting", timeout=30
+        )
         assert restarting.channel == "iopub"
         await kernel_info(kc)
         new_pid = int((await kc.execute("import os; print(os.getpid())")).stream())
@@ -202,7 +220,11 @@ async def test_malformed_frames_are_dropped_and_the_connection_lives_on(jcs_clie
 async def test_v1_only_when_offered_and_access_checks(jcs_server, jcs_client) -> None:
     kernel_id = await start_kernel(jcs_client, name="python3")
     path = f"api/kernels/{kernel_id}/channels"
-    for protocols, expected in [((), None), (("something.else",), None), (("something.else", V1_KERNEL_PROTOCOL), V1_KERNEL_PROTOCOL)]:
+    for protocols, expected in [
+        ((), None),
+        (("something.else",), None),
+        (("something.else", V1_KERNEL_PROTOCOL), V1_KERNEL_PROTOCOL),
+    ]:
         async with jcs_client.ws_connect(path, protocols=protocols) as ws:
             assert ws.protocol == expected
     async with jcs_client.ws_connect(path, protocols=("something.else",)) as ws:
@@ -228,7 +250,10 @@ async def test_v1_only_when_offered_and_access_checks(jcs_server, jcs_client) ->
 
 async def test_two_clients_share_iopub_but_not_replies(jcs_client) -> None:
     kernel_id = await start_kernel(jcs_client, name="python3")
-    async with open_kernel_channels(jcs_client, kernel_id, "v1") as a, open_kernel_channels(jcs_client, kernel_id, "legacy") as b:
+    async with (
+        open_kernel_channels(jcs_client, kernel_id, "v1") as a,
+        open_kernel_channels(jcs_client, kernel_id, "legacy") as b,
+    ):
         async with jcs_client.get(f"api/kernels/{kernel_id}") as response:
             assert (await response.json())["connections"] == 2
 

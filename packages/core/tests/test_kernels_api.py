@@ -96,13 +96,22 @@ async def test_env_allow_list(jcs_client, monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.delenv("KERNEL_FOO", raising=False)
     kernel_id = await start_kernel(jcs_client, name="python3", env={"KERNEL_FOO": "bar baz", "JCS_ALLOWED": "yes"})
     async with open_kernel_channels(jcs_client, kernel_id, "v1") as kc:
-        reply = await kc.execute('import os; print(repr(os.environ.get("KERNEL_FOO")), repr(os.environ.get("JCS_ALLOWED")))')
+        reply = await kc.execute(
+            'import os; print(repr(os.environ.get("KERNEL_FOO")), repr(os.environ.get("JCS_ALLOWED")))'
+        )
         assert reply.stream() == "'bar baz' 'yes'\n"
 
 
 @pytest.mark.parametrize(
     "env",
-    [{"PATH": "/tmp"}, {"LD_PRELOAD": "/tmp/x.so"}, {"KERNEL_FOO": "a\nb"}, {"KERNEL_FOO": "a\x00b"}, {"KERNEL_FOO": "x" * 4097}, {"kernel_foo": "x"}],
+    [
+        {"PATH": "/tmp"},
+        {"LD_PRELOAD": "/tmp/x.so"},
+        {"KERNEL_FOO": "a\nb"},
+        {"KERNEL_FOO": "a\x00b"},
+        {"KERNEL_FOO": "x" * 4097},
+        {"kernel_foo": "x"},
+    ],
     ids=["PATH", "LD_PRELOAD", "newline", "nul", "too-long", "lowercase"],
 )
 async def test_env_outside_the_allow_list_is_refused(jcs_client, env: dict[str, str]) -> None:
@@ -130,7 +139,10 @@ async def test_interrupt_restart_and_status_counts(jcs_client) -> None:
     assert model["id"] == kernel_id and MODEL_KEYS <= set(model)
 
     second = await start_kernel(jcs_client, name="python3")
-    async with open_kernel_channels(jcs_client, kernel_id, "v1") as a, open_kernel_channels(jcs_client, second, "legacy"):
+    async with (
+        open_kernel_channels(jcs_client, kernel_id, "v1") as a,
+        open_kernel_channels(jcs_client, second, "legacy"),
+    ):
         await a.execute("pass")
         async with jcs_client.get("api/status") as response:
             status = await response.json()

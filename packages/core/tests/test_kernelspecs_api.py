@@ -15,7 +15,11 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 def write_spec(kernels_dir: Path, name: str, display_name: str) -> Path:
     spec_dir = kernels_dir / name
     spec_dir.mkdir(parents=True)
-    spec = {"argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"], "display_name": display_name, "language": "python"}
+    spec = {
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": display_name,
+        "language": "python",
+    }
     (spec_dir / "kernel.json").write_text(json.dumps(spec))
     return spec_dir
 
@@ -113,7 +117,9 @@ async def test_installing_a_spec_while_running_shows_on_the_next_request(extra_k
         assert await response.read() == PNG_SIGNATURE + b"not really"
 
     # editing a kernel.json in place shows too
-    (spec_dir / "kernel.json").write_text(json.dumps({**json.loads((spec_dir / "kernel.json").read_text()), "display_name": "Edited"}))
+    (spec_dir / "kernel.json").write_text(
+        json.dumps({**json.loads((spec_dir / "kernel.json").read_text()), "display_name": "Edited"})
+    )
     async with jcs_client.get("api/kernelspecs/later") as response:
         assert (await response.json())["spec"]["display_name"] == "Edited"
 

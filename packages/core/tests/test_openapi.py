@@ -78,7 +78,9 @@ class Widgets:
                         "operationId": "getWidget",
                         "tags": ["widgets"],
                         "summary": "Get a widget",
-                        "parameters": [{"name": "widget_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                        "parameters": [
+                            {"name": "widget_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+                        ],
                         "responses": {
                             "200": {
                                 "description": "The widget.",
@@ -187,7 +189,9 @@ class Describes:
         return {"paths": {"/api/status": {"get": {"responses": {"200": {"description": "mine"}}}}}}
 
 
-async def test_a_conflicting_description_stops_the_start_up(jcs_register_plugin, jcs_config, jcs_plugin_manager) -> None:
+async def test_a_conflicting_description_stops_the_start_up(
+    jcs_register_plugin, jcs_config, jcs_plugin_manager
+) -> None:
     jcs_register_plugin(Describes(), "describes")
     with pytest.raises(SpecConflict, match=r"GET /api/status is described by both plugin 'api' and plugin 'describes'"):
         async with run_server(jcs_config, jcs_plugin_manager):

@@ -54,7 +54,9 @@ async def test_parser_errors_are_json_and_never_log_a_credential(jcs_cli_server:
     # level (a first request's bad method, often TLS sent to a plain port, only at debug).
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
     try:
-        writer.write(f"GET /api/status HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nAuthorization: token {token}\r\n\r\n".encode())
+        writer.write(
+            f"GET /api/status HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nAuthorization: token {token}\r\n\r\n".encode()
+        )
         await writer.drain()
         first = await read_response(reader)
         assert first.status == 200

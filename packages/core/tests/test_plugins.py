@@ -144,7 +144,9 @@ async def test_plugin_routes_honour_base_url(jcs_server, jcs_client) -> None:
     assert jcs_server.url.endswith("/prefix/")
     async with jcs_client.get("extension/api/hello/greet/bob") as response:
         assert response.status == 200
-    async with jcs_client.session.get(jcs_server.url.replace("/prefix/", "/") + "extension/api/hello/greet/bob") as response:
+    async with jcs_client.session.get(
+        jcs_server.url.replace("/prefix/", "/") + "extension/api/hello/greet/bob"
+    ) as response:
         assert response.status == 404
 
 
@@ -206,14 +208,18 @@ async def test_malformed_routes_fail_only_that_plugin(lenient, jcs_register_plug
         assert server.app.plugin_manager.records["hello"].state == "enabled"
 
 
-async def test_route_outside_its_namespace_is_an_error_in_strict_mode(jcs_register_plugin, jcs_plugin_manager, jcs_config) -> None:
+async def test_route_outside_its_namespace_is_an_error_in_strict_mode(
+    jcs_register_plugin, jcs_plugin_manager, jcs_config
+) -> None:
     jcs_register_plugin(Rogue("/api/status2"), "rogue")
     with pytest.raises(RuntimeError, match="rogue"):
         async with run_server(jcs_config, jcs_plugin_manager):
             pass
 
 
-async def test_standard_service_may_claim_its_standard_paths(jcs_register_plugin, jcs_config, jcs_plugin_manager) -> None:
+async def test_standard_service_may_claim_its_standard_paths(
+    jcs_register_plugin, jcs_config, jcs_plugin_manager
+) -> None:
     jcs_register_plugin(Claims("/api/contents/{path:.*}"), "contents")
     async with run_server(jcs_config, jcs_plugin_manager) as server:
         assert server.app.plugin_manager.records["contents"].state == "enabled"
@@ -226,7 +232,10 @@ async def test_two_plugins_claiming_one_route_stop_the_server_naming_both(
     monkeypatch.setitem(STANDARD_PATHS, "files", ("/files",))
     jcs_register_plugin(Claims("/files/{path:.*}"), "contents")
     jcs_register_plugin(Claims("/files/{path:.*}"), "files")
-    with pytest.raises(RouteConflict, match=r"GET /files/\{path:\.\*\} is claimed by both plugin '(contents|files)' and plugin '(files|contents)'"):
+    with pytest.raises(
+        RouteConflict,
+        match=r"GET /files/\{path:\.\*\} is claimed by both plugin '(contents|files)' and plugin '(files|contents)'",
+    ):
         async with run_server(jcs_config, jcs_plugin_manager):
             pass  # pragma: no cover - must not start
 
@@ -258,7 +267,9 @@ async def test_plugin_whose_start_up_fails_is_isolated(lenient, jcs_register_plu
     assert FailsToStart.cleaned_up is False
 
 
-async def test_plugin_whose_start_up_fails_stops_a_strict_server(jcs_register_plugin, jcs_plugin_manager, jcs_config) -> None:
+async def test_plugin_whose_start_up_fails_stops_a_strict_server(
+    jcs_register_plugin, jcs_plugin_manager, jcs_config
+) -> None:
     jcs_register_plugin(FailsToStart(), "flaky")
     with pytest.raises(RuntimeError, match="flaky.*database unreachable"):
         async with run_server(jcs_config, jcs_plugin_manager):
@@ -330,7 +341,9 @@ async def test_missing_requirement_is_a_clear_failure(lenient, jcs_register_plug
             assert (await get_json(session, server.url + "extension/api/needy/x"))[0] == 404
 
 
-async def test_requirement_on_a_disabled_plugin_fails_too(lenient, jcs_register_plugin, jcs_config, jcs_isolated_paths) -> None:
+async def test_requirement_on_a_disabled_plugin_fails_too(
+    lenient, jcs_register_plugin, jcs_config, jcs_isolated_paths
+) -> None:
     lenient.records["sessions"].enabled = False
     jcs_register_plugin(Needs("sessions"), "needy")
     async with run_server(jcs_config, lenient) as server:
@@ -378,7 +391,9 @@ async def test_hook_register_static(jcs_register_plugin, jcs_plugin_manager, jcs
             assert response.status == 403
 
 
-async def test_static_directory_that_does_not_exist_fails_the_plugin(lenient, jcs_register_plugin, jcs_config, tmp_path: Path) -> None:
+async def test_static_directory_that_does_not_exist_fails_the_plugin(
+    lenient, jcs_register_plugin, jcs_config, tmp_path: Path
+) -> None:
     jcs_register_plugin(Assets(tmp_path / "nowhere"), "assets")
     async with run_server(jcs_config, lenient) as server:
         record = server.app.plugin_manager.records["assets"]

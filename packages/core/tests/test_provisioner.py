@@ -37,7 +37,12 @@ def provisioned_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A kernelspec that names the test provisioner, on ``JUPYTER_PATH`` before the server starts."""
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter-path"))
     monkeypatch.delenv("JCS_PROVISIONED", raising=False)
-    return python_kernelspec(tmp_path / "jupyter-path", "provisioned", "Python (test provisioner)", kernel_provisioner={"provisioner_name": PROVISIONER})
+    return python_kernelspec(
+        tmp_path / "jupyter-path",
+        "provisioned",
+        "Python (test provisioner)",
+        kernel_provisioner={"provisioner_name": PROVISIONER},
+    )
 
 
 async def test_kernel_starts_through_an_installed_provisioner(provisioned_spec: str, jcs_server, jcs_client) -> None:
@@ -59,7 +64,9 @@ def separate_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """A kernelspec served by the remote-shaped ``jcs-separate-provisioner``."""
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter-path"))
     provisioner = {"provisioner_name": "jcs-separate-provisioner"}
-    return python_kernelspec(tmp_path / "jupyter-path", "separate", "Python (separate process group)", kernel_provisioner=provisioner)
+    return python_kernelspec(
+        tmp_path / "jupyter-path", "separate", "Python (separate process group)", kernel_provisioner=provisioner
+    )
 
 
 async def test_a_remote_shaped_provisioner_plugs_in_unchanged(separate_spec: str, jcs_server, jcs_client) -> None:
@@ -69,19 +76,25 @@ async def test_a_remote_shaped_provisioner_plugs_in_unchanged(separate_spec: str
     assert type(provisioner).__name__ == "SeparateProcessProvisioner"
     own_file = provisioner.connection_file
     assert own_file != km.connection_file and Path(own_file).exists()
-    probe = "import os, sys; print(os.getpgid(0) == os.getpid(), os.getpgid(0) != os.getpgid(os.getppid()), sys.argv[-1])"
+    probe = (
+        "import os, sys; print(os.getpgid(0) == os.getpid(), os.getpgid(0) != os.getpgid(os.getppid()), sys.argv[-1])"
+    )
     async with open_kernel_channels(jcs_client, kernel_id, "v1") as kc:
         assert (await kc.execute(probe)).stream().split() == ["True", "True", own_file]
         # Interrupts reach the kernel through the provisioner's own signalling. The cell
         # catches SIGINT itself: whether ipykernel turns a SIGINT into KeyboardInterrupt
         # depends on where its event loop is when the signal lands.
         waits = "import signal, time\ngot = []\nsignal.signal(signal.SIGINT, lambda *a: got.append(1))\nprint('ready', flush=True)\n"
-        waits += "for _ in range(300):\n    if got: break\n    time.sleep(0.1)\nprint('interrupted' if got else 'timed out')"
+        waits += (
+            "for _ in range(300):\n    if got: break\n    time.sleep(0.1)\nprint('interrupted' if got else 'timed out')"
+        )
         msg_id = await kc.send("shell", "execute_request", {"code": waits, "silent": False})
         await kc.receive(lambda m: m.msg_type == "stream" and "ready" in m.content["text"])
         async with jcs_client.post(f"api/kernels/{kernel_id}/interrupt") as response:
             assert response.status == 204
-        output = await kc.receive(lambda m: m.msg_type == "stream" and m.parent_id == msg_id and "ready" not in m.content["text"])
+        output = await kc.receive(
+            lambda m: m.msg_type == "stream" and m.parent_id == msg_id and "ready" not in m.content["text"]
+        )
         assert output.content["text"] == "interrupted\n"
     async with jcs_client.post(f"api/kernels/{kernel_id}/restart") as response:
         assert response.status == 200

@@ -77,7 +77,10 @@ async def test_jcs_kernel_takes_the_request_body(jcs_config, jcs_client: ServerC
 
 
 async def test_several_connections_and_a_wrong_framing(jcs_client: ServerClient, jcs_kernel: str) -> None:
-    async with open_kernel_channels(jcs_client, jcs_kernel, "v1") as a, open_kernel_channels(jcs_client, jcs_kernel) as b:
+    async with (
+        open_kernel_channels(jcs_client, jcs_kernel, "v1") as a,
+        open_kernel_channels(jcs_client, jcs_kernel) as b,
+    ):
         reply = await a.execute("print('from a')")
         seen_by_b = await b.collect(reply.msg_id, done=lambda r: bool(r.of_type("stream")))
         assert seen_by_b.stream() == "from a\n"
@@ -112,7 +115,7 @@ def test_make_plugin_manager(jcs_isolated_paths: dict[str, Path]) -> None:
         make_plugin_manager("no-such-plugin")  # one name, not a list of letters
 
 
-PLUGIN_AUTHOR_TEST = '''
+PLUGIN_AUTHOR_TEST = """
 import pytest
 from jupyter_core_server import hookimpl
 
@@ -138,14 +141,16 @@ async def test_kernel_runs(hello, jcs_client, jcs_kernel, jcs_kernel_client):
     async with jcs_client.get("api/plugins") as response:
         active = {p["name"] for p in await response.json() if p["state"] == "enabled"}
     assert active == {"api", "kernelspecs", "kernels", "sessions", "hello"}
-'''
+"""
 
 
 def test_a_plugin_authors_suite_enables_the_fixtures(tmp_path: Path) -> None:
     """What the testing page tells plugin authors to write, run as its own pytest session."""
     project = tmp_path / "project"
     (project / "tests").mkdir(parents=True)
-    (project / "pytest.ini").write_text("[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n")
+    (project / "pytest.ini").write_text(
+        "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
+    )
     (project / "tests" / "conftest.py").write_text('pytest_plugins = ["jupyter_core_server.pytest_plugin"]\n')
     (project / "tests" / "test_hello.py").write_text(textwrap.dedent(PLUGIN_AUTHOR_TEST))
     done = subprocess.run(

@@ -40,7 +40,9 @@ class Framing:
             return web.json_response({"ok": True})
 
         async def sandboxed(request: web.Request) -> web.Response:
-            return web.Response(text="<p>hi</p>", content_type="text/html", headers={"Content-Security-Policy": "sandbox allow-scripts"})
+            return web.Response(
+                text="<p>hi</p>", content_type="text/html", headers={"Content-Security-Policy": "sandbox allow-scripts"}
+            )
 
         async def own_ancestors(request: web.Request) -> web.Response:
             return web.Response(text="x", headers={"Content-Security-Policy": "frame-ancestors 'none'; sandbox"})
@@ -142,7 +144,11 @@ async def test_every_kind_of_response_carries_the_default_headers(jcs_server, jc
         assert_defaults(headers, f"{method} {path}")
 
     async with aiohttp.ClientSession() as anonymous:
-        for path, status, accept in [("api/status", 403, "*/*"), ("api/status", 302, "text/html"), ("extension/api/framing/public", 200, "*/*")]:
+        for path, status, accept in [
+            ("api/status", 403, "*/*"),
+            ("api/status", 302, "text/html"),
+            ("extension/api/framing/public", 200, "*/*"),
+        ]:
             got, headers = await fetch(anonymous, "GET", url + path, headers={"Accept": accept})
             assert got == status, (path, got)
             assert_defaults(headers, f"anonymous {path} {accept}")
@@ -183,12 +189,17 @@ async def test_parser_refusals_carry_the_default_headers(jcs_server) -> None:
 
 
 @pytest.mark.usefixtures("framing")
-@configured(CoreServerApp={"content_security_policy": "frame-ancestors 'self' https://portal.example; object-src 'none'"})
+@configured(
+    CoreServerApp={"content_security_policy": "frame-ancestors 'self' https://portal.example; object-src 'none'"}
+)
 async def test_operator_policy_replaces_the_default(jcs_client) -> None:
     _, headers = await fetch(jcs_client.session, "GET", jcs_client.url("api/status"))
     assert headers["Content-Security-Policy"] == "frame-ancestors 'self' https://portal.example; object-src 'none'"
     _, headers = await fetch(jcs_client.session, "GET", jcs_client.url("extension/api/framing/sandboxed"))
-    assert headers["Content-Security-Policy"] == "sandbox allow-scripts; frame-ancestors 'self' https://portal.example; object-src 'none'"
+    assert (
+        headers["Content-Security-Policy"]
+        == "sandbox allow-scripts; frame-ancestors 'self' https://portal.example; object-src 'none'"
+    )
 
 
 @configured(CoreServerApp={"content_security_policy": ""})
@@ -253,9 +264,17 @@ def test_invalid_policy_is_refused_at_start(policy: str) -> None:
     ("own", "configured_policy", "merged"),
     [
         ("sandbox allow-scripts", "frame-ancestors 'self'", "sandbox allow-scripts; frame-ancestors 'self'"),
-        ("frame-ancestors 'self'; sandbox allow-scripts", "frame-ancestors 'self'", "frame-ancestors 'self'; sandbox allow-scripts"),
+        (
+            "frame-ancestors 'self'; sandbox allow-scripts",
+            "frame-ancestors 'self'",
+            "frame-ancestors 'self'; sandbox allow-scripts",
+        ),
         ("Frame-Ancestors 'none'", "frame-ancestors 'self'", "Frame-Ancestors 'none'"),
-        ("sandbox;", "default-src 'self'; frame-ancestors 'self'", "sandbox; default-src 'self'; frame-ancestors 'self'"),
+        (
+            "sandbox;",
+            "default-src 'self'; frame-ancestors 'self'",
+            "sandbox; default-src 'self'; frame-ancestors 'self'",
+        ),
         ("", "frame-ancestors 'self'", "frame-ancestors 'self'"),
         ("sandbox", "", "sandbox"),
     ],

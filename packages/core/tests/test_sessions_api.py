@@ -49,7 +49,9 @@ async def test_create_returns_201_location_and_kernel_model(jcs_client) -> None:
 
 async def test_create_attaching_an_existing_kernel(jcs_client) -> None:
     kernel_id = await start_kernel(jcs_client, name="python3")
-    status, model = await create(jcs_client, {"path": "console-1", "type": "console", "name": "", "kernel": {"id": kernel_id}})
+    status, model = await create(
+        jcs_client, {"path": "console-1", "type": "console", "name": "", "kernel": {"id": kernel_id}}
+    )
     assert status == 201 and model["kernel"]["id"] == kernel_id
     assert "notebook" not in model
     assert await kernel_ids(jcs_client) == {kernel_id}
@@ -112,7 +114,9 @@ async def test_patch_path_name_type_and_kernel(jcs_client) -> None:
     session_url = f"api/sessions/{model['id']}"
     old_kernel = model["kernel"]["id"]
 
-    async with jcs_client.patch(session_url, json={"path": "work/renamed.ipynb", "name": "renamed.ipynb", "type": "notebook"}) as response:
+    async with jcs_client.patch(
+        session_url, json={"path": "work/renamed.ipynb", "name": "renamed.ipynb", "type": "notebook"}
+    ) as response:
         assert response.status == 200
         patched = await response.json()
     assert (patched["path"], patched["name"]) == ("work/renamed.ipynb", "renamed.ipynb")
@@ -141,7 +145,9 @@ async def test_patch_path_name_type_and_kernel(jcs_client) -> None:
         assert response.status == 501
     async with jcs_client.patch(session_url, json={"path": 3}) as response:
         assert response.status == 400
-    async with jcs_client.patch(session_url, data="{not json", headers={"Content-Type": "application/json"}) as response:
+    async with jcs_client.patch(
+        session_url, data="{not json", headers={"Content-Type": "application/json"}
+    ) as response:
         assert response.status == 400
     async with jcs_client.get(session_url) as response:
         current = await response.json()

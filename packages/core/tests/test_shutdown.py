@@ -77,7 +77,9 @@ async def server_process(tmp_path: Path) -> AsyncIterator[tuple[asyncio.subproce
         directory.mkdir(parents=True)
     # Plugins installed in the environment stay out, as for the in-process test servers.
     others = {ep.name: False for ep in entry_points(group=ENTRY_POINT_GROUP)}
-    (config_dir / "jupyter_core_server_config.d" / "plugins-off.json").write_text(json.dumps({"CoreServerApp": {"plugins": others}}))
+    (config_dir / "jupyter_core_server_config.d" / "plugins-off.json").write_text(
+        json.dumps({"CoreServerApp": {"plugins": others}})
+    )
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config_dir), "JUPYTER_RUNTIME_DIR": str(runtime_dir)}
     env.pop("JUPYTER_TOKEN", None)
     with _open_log(tmp_path / "server.log") as log:

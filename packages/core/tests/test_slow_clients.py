@@ -20,7 +20,10 @@ from jupyter_core_server import hookimpl
 
 TIMEOUT = 0.6
 slow_config = pytest.mark.parametrize(
-    "jcs_config", [{"CoreServerApp": {"request_header_timeout": TIMEOUT, "max_body_size": 1024 * 1024}}], indirect=True, ids=["short"]
+    "jcs_config",
+    [{"CoreServerApp": {"request_header_timeout": TIMEOUT, "max_body_size": 1024 * 1024}}],
+    indirect=True,
+    ids=["short"],
 )
 
 
@@ -141,7 +144,9 @@ async def test_a_declared_body_over_the_limit_is_refused_before_it_is_sent(jcs_s
 async def test_a_declared_body_over_the_limit_is_refused_even_before_authentication(jcs_server) -> None:
     async with aiohttp.ClientSession() as anonymous:
         headers = {"Content-Length": str(2 * 1024 * 1024)}
-        async with anonymous.post(jcs_server.url + "extension/api/upload/", data=io.BytesIO(b"x" * (2 * 1024 * 1024)), headers=headers) as response:
+        async with anonymous.post(
+            jcs_server.url + "extension/api/upload/", data=io.BytesIO(b"x" * (2 * 1024 * 1024)), headers=headers
+        ) as response:
             assert response.status == 413
             assert (await response.json())["reason"] == "body_too_large"
 

@@ -28,7 +28,9 @@ UPGRADE_HEADERS = {
 async def browser(jcs_server) -> AsyncIterator[aiohttp.ClientSession]:
     """A client that logged in through the login form: it holds the login and ``_xsrf`` cookies."""
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
-        async with session.post(jcs_server.url + "login", data={"password": jcs_server.token}, allow_redirects=False) as response:
+        async with session.post(
+            jcs_server.url + "login", data={"password": jcs_server.token}, allow_redirects=False
+        ) as response:
             assert response.status == 302
         names = {cookie.key for cookie in session.cookie_jar}
         assert {jcs_server.app.cookie_name, "_xsrf"} <= names
@@ -45,12 +47,19 @@ async def kernel_ids(jcs_client) -> list[str]:
     [UPGRADE_HEADERS, {"Upgrade": "websocket"}, {"Upgrade": "WebSocket", "Connection": "keep-alive, Upgrade"}],
     ids=["full-handshake-headers", "upgrade-only", "mixed-case"],
 )
-async def test_upgrade_header_on_writes_does_not_skip_xsrf(jcs_server, jcs_client, browser, upgrade: dict[str, str]) -> None:
+async def test_upgrade_header_on_writes_does_not_skip_xsrf(
+    jcs_server, jcs_client, browser, upgrade: dict[str, str]
+) -> None:
     async with jcs_client.post("api/kernels", json={"name": "python3"}) as response:
         assert response.status == 201
         kernel_id = (await response.json())["id"]
 
-    for method, path in [("POST", "api/kernels"), ("DELETE", f"api/kernels/{kernel_id}"), ("POST", f"api/kernels/{kernel_id}/restart"), ("POST", "api/shutdown")]:
+    for method, path in [
+        ("POST", "api/kernels"),
+        ("DELETE", f"api/kernels/{kernel_id}"),
+        ("POST", f"api/kernels/{kernel_id}/restart"),
+        ("POST", "api/shutdown"),
+    ]:
         async with browser.request(method, jcs_server.url + path, headers=upgrade) as response:
             assert response.status == 403, (method, path, await response.text())
             body = await response.json()
@@ -71,7 +80,9 @@ async def test_cookie_websocket_still_connects(jcs_server, jcs_client, browser) 
         assert reply.reply.content["status"] == "ok"
     # and a cookie write with the XSRF header still works
     xsrf = next(cookie.value for cookie in browser.cookie_jar if cookie.key == "_xsrf")
-    async with browser.post(jcs_server.url + "api/kernels", json={"name": "python3"}, headers={"X-XSRFToken": xsrf}) as response:
+    async with browser.post(
+        jcs_server.url + "api/kernels", json={"name": "python3"}, headers={"X-XSRFToken": xsrf}
+    ) as response:
         assert response.status == 201
 
 

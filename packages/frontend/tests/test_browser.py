@@ -55,7 +55,11 @@ class PageLog:
     def check(self) -> None:
         assert not self.failed, self.failed
         # errors from the expected-missing services, or from the CDN MathJax with no network, are not the server's
-        ours = [m for m in self.console if not any(s in m for s in ("nbconvert", "lsp", "cdnjs", "404 (Not Found)", *CLIENT_ONLY_ERRORS))]
+        ours = [
+            m
+            for m in self.console
+            if not any(s in m for s in ("nbconvert", "lsp", "cdnjs", "404 (Not Found)", *CLIENT_ONLY_ERRORS))
+        ]
         assert not ours, ours
 
 
@@ -125,8 +129,12 @@ async def test_jupyterlab_notebook_terminal_and_settings(jcs_server, browser, ro
     await page.keyboard.type("echo from-the-terminal-$((6*7)) > echoed.txt\n")
     assert (await wait_for_file(root / "echoed.txt", "from-the-terminal-42")).strip() == "from-the-terminal-42"
 
-    await page.evaluate("() => { window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'}); }")
-    settings_file = tmp_path / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension" / "themes.jupyterlab-settings"
+    await page.evaluate(
+        "() => { window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'}); }"
+    )
+    settings_file = (
+        tmp_path / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension" / "themes.jupyterlab-settings"
+    )
     await wait_for_file(settings_file, "JupyterLab Dark")
     await page.reload(timeout=TIMEOUT_MS)
     await page.wait_for_function("() => document.body.dataset.jpThemeName === 'JupyterLab Dark'", timeout=TIMEOUT_MS)

@@ -21,7 +21,9 @@ async def next_event(ws: Any, schema_id: str, timeout: float = 60) -> dict[str, 
 
 async def test_kernel_and_session_events_are_streamed(jcs_client) -> None:
     async with jcs_client.ws_connect("api/events/subscribe") as ws:
-        async with jcs_client.post("api/sessions", json={"path": "a.ipynb", "type": "notebook", "name": "", "kernel": {"name": "python3"}}) as response:
+        async with jcs_client.post(
+            "api/sessions", json={"path": "a.ipynb", "type": "notebook", "name": "", "kernel": {"name": "python3"}}
+        ) as response:
             assert response.status == 201
             session = await response.json()
         started = await next_event(ws, KERNEL_ACTIONS)
@@ -30,7 +32,9 @@ async def test_kernel_and_session_events_are_streamed(jcs_client) -> None:
         assert started["__schema_version__"] == 1 and started["__metadata_version__"] == 1
         assert started["__timestamp__"].endswith("Z")
         created = await next_event(ws, SESSIONS)
-        assert created["action"] == "created" and created["session_id"] == session["id"] and created["path"] == "a.ipynb"
+        assert (
+            created["action"] == "created" and created["session_id"] == session["id"] and created["path"] == "a.ipynb"
+        )
         async with jcs_client.delete(f"api/sessions/{session['id']}") as response:
             assert response.status == 204
         stopped = await next_event(ws, KERNEL_ACTIONS)
@@ -40,9 +44,13 @@ async def test_kernel_and_session_events_are_streamed(jcs_client) -> None:
 async def test_hook_server_event(jcs_client) -> None:
     """The contents plugin's saves, creations, renames and deletes reach subscribers through ``server_event``."""
     async with jcs_client.ws_connect("api/events/subscribe") as ws:
-        async with jcs_client.put("api/contents/notes.txt", json={"type": "file", "format": "text", "content": "hi"}) as response:
+        async with jcs_client.put(
+            "api/contents/notes.txt", json={"type": "file", "format": "text", "content": "hi"}
+        ) as response:
             assert response.status == 201
-        async with jcs_client.put("api/contents/notes.txt", json={"type": "file", "format": "text", "content": "hi again"}) as response:
+        async with jcs_client.put(
+            "api/contents/notes.txt", json={"type": "file", "format": "text", "content": "hi again"}
+        ) as response:
             assert response.status == 200
         async with jcs_client.patch("api/contents/notes.txt", json={"path": "kept.txt"}) as response:
             assert response.status == 200
@@ -82,6 +90,14 @@ async def test_clients_may_emit_events_of_registered_schemas(jcs_client) -> None
 async def test_anonymous_clients_cannot_subscribe(jcs_server) -> None:
     import aiohttp
 
-    upgrade = {"Upgrade": "websocket", "Connection": "Upgrade", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
-    async with aiohttp.ClientSession() as session, session.get(jcs_server.url + "api/events/subscribe", headers=upgrade) as response:
+    upgrade = {
+        "Upgrade": "websocket",
+        "Connection": "Upgrade",
+        "Sec-WebSocket-Version": "13",
+        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+    }
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(jcs_server.url + "api/events/subscribe", headers=upgrade) as response,
+    ):
         assert response.status == 403

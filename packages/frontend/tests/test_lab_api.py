@@ -75,7 +75,9 @@ async def test_workspaces_are_files_named_as_jupyterlab_server_names_them(jcs_cl
     workspace = {"data": {"layout-restorer:data": {"main": {}}}, "metadata": {"id": "default"}}
     async with jcs_client.put("lab/api/workspaces/default", json=workspace) as response:
         assert response.status == 204
-    expected = tmp_path / "lab" / "workspaces" / f"default-{hashlib.sha256(b'default').hexdigest()[:4]}.jupyterlab-workspace"
+    expected = (
+        tmp_path / "lab" / "workspaces" / f"default-{hashlib.sha256(b'default').hexdigest()[:4]}.jupyterlab-workspace"
+    )
     assert json.loads(expected.read_text()) == workspace
     async with jcs_client.get("lab/api/workspaces") as response:
         listing = (await response.json())["workspaces"]
@@ -105,7 +107,11 @@ async def test_translations_themes_listings_build_and_licenses(jcs_client) -> No
         assert response.status == 200 and response.content_type == "text/css"
         css = await response.text()
     assert "--jp-layout-color0" in css
-    for escape in ("%2E%2E/%2E%2E/%2E%2E/etc/passwd", "@jupyterlab%2F..%2F..%2F..%2Fschemas%2Fx.json", "%2Fetc%2Fpasswd"):
+    for escape in (
+        "%2E%2E/%2E%2E/%2E%2E/etc/passwd",
+        "@jupyterlab%2F..%2F..%2F..%2Fschemas%2Fx.json",
+        "%2Fetc%2Fpasswd",
+    ):
         url = URL(jcs_client.url("lab/api/themes/") + escape, encoded=True)
         async with jcs_client.session.get(url) as response:
             assert response.status == 404, escape
@@ -133,7 +139,9 @@ async def test_config_sections_get_put_patch(jcs_client, jcs_isolated_paths) -> 
     section = "jupyterlabapputilsextensionannouncements"
     async with jcs_client.get(f"api/config/{section}") as response:
         assert await response.json() == {}
-    async with jcs_client.put(f"api/config/{section}", json={"fetchNews": "false", "nested": {"a": 1, "b": 2}}) as response:
+    async with jcs_client.put(
+        f"api/config/{section}", json={"fetchNews": "false", "nested": {"a": 1, "b": 2}}
+    ) as response:
         assert response.status == 204
     async with jcs_client.patch(f"api/config/{section}", json={"nested": {"a": None, "c": 3}}) as response:
         assert await response.json() == {"fetchNews": "false", "nested": {"b": 2, "c": 3}}

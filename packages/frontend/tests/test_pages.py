@@ -11,7 +11,17 @@ import nbformat
 import pytest
 from conftest import page_config_of
 
-LAB_URL_KEYS = ["appUrl", "settingsUrl", "themesUrl", "translationsApiUrl", "workspacesApiUrl", "listingsUrl", "licensesUrl", "labextensionsUrl", "treeUrl"]
+LAB_URL_KEYS = [
+    "appUrl",
+    "settingsUrl",
+    "themesUrl",
+    "translationsApiUrl",
+    "workspacesApiUrl",
+    "listingsUrl",
+    "licensesUrl",
+    "labextensionsUrl",
+    "treeUrl",
+]
 
 
 async def test_lab_with_token_sets_the_login_cookie_and_embeds_the_page_config(jcs_server, browser_session) -> None:
@@ -81,7 +91,15 @@ async def test_lab_urls_select_workspace_tree_and_mode(jcs_client) -> None:
 
 
 async def test_pages_send_anonymous_browsers_to_login_and_back(jcs_server, browser_session) -> None:
-    for path in ("lab", "lab/tree/x.ipynb?reset", "tree", "notebooks/a.ipynb", "edit/a.txt", "consoles/c", "terminals/1"):
+    for path in (
+        "lab",
+        "lab/tree/x.ipynb?reset",
+        "tree",
+        "notebooks/a.ipynb",
+        "edit/a.txt",
+        "consoles/c",
+        "terminals/1",
+    ):
         async with browser_session.get(jcs_server.url + path, allow_redirects=False) as response:
             assert response.status == 302, path
             location = response.headers["Location"]
@@ -106,7 +124,9 @@ async def test_root_redirects_to_the_default_application(jcs_client) -> None:
         assert response.status == 302 and response.headers["Location"] == "/lab"
 
 
-@pytest.mark.parametrize("jcs_config", [{"CoreServerApp": {"base_url": "/user/x/"}, "Frontend": {"default_url": "/tree"}}], indirect=True)
+@pytest.mark.parametrize(
+    "jcs_config", [{"CoreServerApp": {"base_url": "/user/x/"}, "Frontend": {"default_url": "/tree"}}], indirect=True
+)
 async def test_base_url_prefixes_every_url_of_the_page(jcs_server, jcs_client) -> None:
     assert jcs_server.url.endswith("/user/x/")
     async with jcs_client.get("", allow_redirects=False) as response:
@@ -138,11 +158,20 @@ async def test_notebook_pages(jcs_client, root: Path) -> None:
     for src in re.findall(r'<script defer="defer" src="([^"]+)"', html):
         async with jcs_client.get(src) as asset:
             assert asset.status == 200
-    for path, page in (("notebooks/sub/a.ipynb", "notebooks"), ("edit/sub/b.txt", "edit"), ("consoles/sub/c", "consoles"), ("terminals/1", "terminals")):
+    for path, page in (
+        ("notebooks/sub/a.ipynb", "notebooks"),
+        ("edit/sub/b.txt", "edit"),
+        ("consoles/sub/c", "consoles"),
+        ("terminals/1", "terminals"),
+    ):
         async with jcs_client.get(path) as response:
             assert response.status == 200, path
             assert page_config_of(await response.text())["notebookPage"] == page
-    redirects = {"tree/sub/a.ipynb": "/notebooks/sub/a.ipynb", "tree/sub/b.txt": "/files/sub/b.txt", "notebooks/sub": "/tree/sub"}
+    redirects = {
+        "tree/sub/a.ipynb": "/notebooks/sub/a.ipynb",
+        "tree/sub/b.txt": "/files/sub/b.txt",
+        "notebooks/sub": "/tree/sub",
+    }
     for path, target in redirects.items():
         async with jcs_client.get(path, allow_redirects=False) as response:
             assert response.status == 302 and response.headers["Location"] == target, path

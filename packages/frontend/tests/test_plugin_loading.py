@@ -15,7 +15,15 @@ from jupyter_core_server.plugins import ENTRY_POINT_GROUP, PluginManager
 from jupyter_core_server.pytest_plugin import run_server
 from openapi_spec_validator import validate
 
-FORBIDDEN = ["jupyter_server", "tornado", "jupyterlab_server", "jupyterlab", "notebook", "notebook_shim", "jupyter_server_terminals"]
+FORBIDDEN = [
+    "jupyter_server",
+    "tornado",
+    "jupyterlab_server",
+    "jupyterlab",
+    "notebook",
+    "notebook_shim",
+    "jupyter_server_terminals",
+]
 
 
 def test_entry_point_names_the_plugin_module() -> None:
@@ -59,13 +67,17 @@ def loaded_modules(env: dict[str, str], root: Path, plugins: dict[str, bool], pa
         asyncio.run(main())
         """
     )
-    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120, check=False)
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     assert out.returncode == 0, out.stderr
     line = next(line for line in out.stdout.splitlines() if line.startswith("LOADED "))
     return list(json.loads(line[len("LOADED ") :].replace("'", '"')))
 
 
-def test_serving_the_apps_imports_no_jupyter_server_tornado_or_app_code(jcs_cli_env: dict[str, str], tmp_path: Path) -> None:
+def test_serving_the_apps_imports_no_jupyter_server_tornado_or_app_code(
+    jcs_cli_env: dict[str, str], tmp_path: Path
+) -> None:
     pages = ("lab", "tree", "lab/api/settings", "lab/api/translations", "lab/api/translations/default", "lab/api/licenses",
              "lab/api/themes/@jupyterlab/theme-light-extension/index.css", "lab/api/extensions", "api/config/x")  # fmt: skip
     with_frontend = loaded_modules(jcs_cli_env, tmp_path, others_off(), pages)
@@ -94,7 +106,9 @@ def test_disabled_plugin_is_not_imported_and_its_routes_are_gone(jcs_cli_env: di
     result = run_cli(jcs_cli_env, "plugin", "disable", "frontend", "--user")
     assert result.returncode == 0, result.stderr
     probe = "import sys\nfrom jupyter_core_server.app import CoreServerApp\napp = CoreServerApp()\napp.initialize(['--port', '0'])\napp.make_app()\nprint('imported' if 'jupyter_core_server_frontend.plugin' in sys.modules else 'not imported')"
-    out = subprocess.run([sys.executable, "-c", probe], env=jcs_cli_env, capture_output=True, text=True, timeout=60, check=False)
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=jcs_cli_env, capture_output=True, text=True, timeout=60, check=False
+    )
     assert out.stdout.strip() == "not imported", out.stderr
     server = jcs_cli_server()
     for path in ("lab", "lab/api/settings", "tree", "api/config/x"):

@@ -95,7 +95,11 @@ class RunningHub:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "JUPYTER_"))}
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                [venv_command("jupyterhub"), "-f", str(config)], cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT
+                [venv_command("jupyterhub"), "-f", str(config)],
+                cwd=workdir,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         self._wait_ready(90)
 

@@ -72,7 +72,11 @@ def hub_config(jcs_config: Config) -> Config:
 
 @pytest_asyncio.fixture
 async def hub_server(
-    hub_env_clean: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, hub_config: Config, jcs_plugin_manager: PluginManager
+    hub_env_clean: None,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    hub_config: Config,
+    jcs_plugin_manager: PluginManager,
 ) -> AsyncIterator[ServerHandle]:
     """An in-process server started in carol's hub environment."""
     root = tmp_path / "carol-home"
@@ -114,13 +118,20 @@ def test_disabled_plugin_is_not_imported(jcs_cli_env: dict[str, str]) -> None:
     env = {**jcs_cli_env, **hub_variables(free_port())}
 
     def imported() -> bool:
-        out = subprocess.run([sys.executable, "-c", IMPORTED], env=env, capture_output=True, text=True, timeout=60, check=False)
+        out = subprocess.run(
+            [sys.executable, "-c", IMPORTED], env=env, capture_output=True, text=True, timeout=60, check=False
+        )
         assert out.returncode == 0, out.stderr
         return out.stdout.strip() == "True"
 
     assert imported(), "the check must see the plugin when it is enabled"
     done = subprocess.run(
-        [*server_command(), "plugin", "disable", "hub", "--user"], env=env, capture_output=True, text=True, timeout=60, check=False
+        [*server_command(), "plugin", "disable", "hub", "--user"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert not imported()
@@ -128,7 +139,12 @@ def test_disabled_plugin_is_not_imported(jcs_cli_env: dict[str, str]) -> None:
 
 def test_hub_subcommand_refuses_to_start_without_the_hub(jcs_cli_env: dict[str, str]) -> None:
     done = subprocess.run(
-        [*server_command(), "hub", "--port", "0"], env=jcs_cli_env, capture_output=True, text=True, timeout=60, check=False
+        [*server_command(), "hub", "--port", "0"],
+        env=jcs_cli_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode != 0
     assert "JUPYTERHUB_API_TOKEN" in done.stderr and "Traceback" not in done.stderr
@@ -153,7 +169,11 @@ async def test_hook_configure_server(hub_server: ServerHandle, tmp_path: Path) -
 
 
 async def test_explicit_settings_win_over_the_hub(
-    hub_env_clean: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, jcs_config: Config, jcs_plugin_manager: PluginManager
+    hub_env_clean: None,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    jcs_config: Config,
+    jcs_plugin_manager: PluginManager,
 ) -> None:
     for name, value in hub_variables(free_port(), tmp_path).items():
         monkeypatch.setenv(name, value)
@@ -215,12 +235,18 @@ async def test_oauth_callback_checks_the_state(hub_server: ServerHandle) -> None
 
 async def test_forged_login_cookie_is_sent_to_the_hub(hub_server: ServerHandle) -> None:
     cookies = {"jupyterhub-user-carol": "eyJwIjoibG9naW4ifQ.forged"}
-    async with aiohttp.ClientSession(cookies=cookies) as session, session.get(hub_server.url, allow_redirects=False) as response:
+    async with (
+        aiohttp.ClientSession(cookies=cookies) as session,
+        session.get(hub_server.url, allow_redirects=False) as response,
+    ):
         assert response.status == 302 and "/hub/api/oauth2/authorize" in response.headers["Location"]
 
 
 async def test_logout_goes_to_the_hub(hub_server: ServerHandle) -> None:
-    async with aiohttp.ClientSession() as session, session.get(hub_server.url + "logout", allow_redirects=False) as response:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(hub_server.url + "logout", allow_redirects=False) as response,
+    ):
         assert response.status == 302
         assert response.headers["Location"] == "/hub/logout"
         assert response.cookies["jupyterhub-user-carol"].value == ""

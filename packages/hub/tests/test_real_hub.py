@@ -25,7 +25,9 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="JupyterHub's lo
 
 @pytest.fixture
 def hub(tmp_path: Path, proxy_command: str) -> Iterator[RunningHub]:
-    running = RunningHub(tmp_path, proxy_command, [venv_command("jupyter-core-server")], others_off(("hub", "terminals")))
+    running = RunningHub(
+        tmp_path, proxy_command, [venv_command("jupyter-core-server")], others_off(("hub", "terminals"))
+    )
     try:
         yield running
     finally:
@@ -45,7 +47,9 @@ async def hub_api(session: aiohttp.ClientSession, hub: RunningHub, method: str, 
         return await response.json() if response.content_type == "application/json" else None
 
 
-async def wait_for_server(api: aiohttp.ClientSession, hub: RunningHub, user: str, ready: bool, timeout: float = 60) -> None:
+async def wait_for_server(
+    api: aiohttp.ClientSession, hub: RunningHub, user: str, ready: bool, timeout: float = 60
+) -> None:
     """Wait until the hub reports the user's default server ready (or gone)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -55,7 +59,9 @@ async def wait_for_server(api: aiohttp.ClientSession, hub: RunningHub, user: str
         if (server is not None and server["ready"]) == ready:
             return
         await asyncio.sleep(0.25)
-    raise AssertionError(f"the hub did not report {user}'s server {'ready' if ready else 'stopped'}:\n{hub.log[-3000:]}")
+    raise AssertionError(
+        f"the hub did not report {user}'s server {'ready' if ready else 'stopped'}:\n{hub.log[-3000:]}"
+    )
 
 
 async def test_hub_spawns_logs_in_and_stops_the_server(hub: RunningHub) -> None:
@@ -94,7 +100,9 @@ async def test_hub_spawns_logs_in_and_stops_the_server(hub: RunningHub) -> None:
         xsrf = cookie(jar, user_url, "_xsrf")
         async with browser.post(f"{user_url}api/kernels", json={"name": "python3"}) as response:
             assert response.status == 403  # a cookie alone does not write: XSRF
-        async with browser.post(f"{user_url}api/kernels", json={"name": "python3"}, headers={"X-XSRFToken": xsrf}) as response:
+        async with browser.post(
+            f"{user_url}api/kernels", json={"name": "python3"}, headers={"X-XSRFToken": xsrf}
+        ) as response:
             assert response.status == 201, await response.text()
             kernel_id = (await response.json())["id"]
 
@@ -165,6 +173,9 @@ async def test_hub_spawns_logs_in_and_stops_the_server(hub: RunningHub) -> None:
                 break
             await asyncio.sleep(0.25)
         assert processes_with(hub.marker) == [], hub.log[-3000:]
-        assert not Path(f"/proc/{kernel_pid}").exists() or "Z" in Path(f"/proc/{kernel_pid}/stat").read_text().split(")")[1][:3]
+        assert (
+            not Path(f"/proc/{kernel_pid}").exists()
+            or "Z" in Path(f"/proc/{kernel_pid}/stat").read_text().split(")")[1][:3]
+        )
         assert time.monotonic() - stopping < 10, "the hub escalated past SIGINT"
         assert "SIGTERM" not in hub.log.split("users/alice/server")[-1]

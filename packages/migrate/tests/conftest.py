@@ -72,7 +72,9 @@ def jcs_cli_env(jcs_cli_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     env_level = tmp_path / "cli" / "env-level"
     (env_level / "jupyter_core_server_config.d").mkdir(parents=True)
     off = {ep.name: False for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name not in TEST_PLUGINS}
-    (env_level / "jupyter_core_server_config.d" / "others-off.json").write_text(json.dumps({"CoreServerApp": {"plugins": off}}))
+    (env_level / "jupyter_core_server_config.d" / "others-off.json").write_text(
+        json.dumps({"CoreServerApp": {"plugins": off}})
+    )
     jcs_cli_env["JUPYTER_CONFIG_PATH"] = str(env_level)
     jcs_cli_env["JUPYTER_DATA_DIR"] = str(tmp_path / "cli" / "data")
     Path(jcs_cli_env["JUPYTER_CONFIG_DIR"]).mkdir(parents=True, exist_ok=True)

@@ -29,7 +29,11 @@ def test_notebook_json_and_python_translate(user_dir: Path, tmp_path: Path) -> N
     assert not report.errors
 
     data = json.loads((user_dir / "jupyter_core_server_config.json").read_text())
-    assert data["CoreServerApp"] == {"port": filled.port, "root_dir": str(filled.root), "allow_origin": "https://app.example.org"}
+    assert data["CoreServerApp"] == {
+        "port": filled.port,
+        "root_dir": str(filled.root),
+        "allow_origin": "https://app.example.org",
+    }
     assert data["Authenticator"] == {"token": filled.token}
     assert data["KernelService"] == {"iopub_data_rate_limit": 10000000.0, "kernel_info_timeout": 30}
     assert data["ContentsManager"] == {"delete_to_trash": False}
@@ -80,7 +84,9 @@ def test_server_json_python_and_conf_d(user_dir: Path, tmp_path: Path) -> None:
     assert data["SessionManager"] == {"database_filepath": ":memory:"}
     config = load_file(user_dir / "jupyter_core_server_config.py")
     assert config.KernelService.websocket_max_message_size == 104857600
-    assert config.CoreServerApp.response_headers == {"Content-Security-Policy": "frame-ancestors 'self' https://portal.example.org"}
+    assert config.CoreServerApp.response_headers == {
+        "Content-Security-Policy": "frame-ancestors 'self' https://portal.example.org"
+    }
     assert config.ContentsManager.untitled_notebook == "Notebook"
     # .extend() on an option the file never set stays incremental, on top of the default.
     lazy = config.ContentsManager.hide_globs
@@ -234,18 +240,27 @@ def test_command_line_json_report_and_exit_status(jcs_cli_env: dict[str, str], t
     report = json.loads(done.stdout)
     assert {"translated", "dropped", "unknown", "untranslated", "plugins", "errors", "files"} <= set(report)
     assert filled.token not in done.stdout
-    assert {Path(f["path"]).name for f in report["files"]} == {"jupyter_core_server_config.py", "kernel-gateway-env.json"}
+    assert {Path(f["path"]).name for f in report["files"]} == {
+        "jupyter_core_server_config.py",
+        "kernel-gateway-env.json",
+    }
 
-    text = subprocess.run([*command[:4], "--dry-run", str(config_dir)], env=env, capture_output=True, text=True, timeout=120, check=False)
+    text = subprocess.run(
+        [*command[:4], "--dry-run", str(config_dir)], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     assert text.returncode == 0 and "Translated (" in text.stdout and "unchanged" in text.stdout
 
     (config_dir / "jupyter_server_config.json").write_text("[1, 2")
-    broken = subprocess.run(command[:4] + [str(config_dir)], env=env, capture_output=True, text=True, timeout=120, check=False)
+    broken = subprocess.run(
+        command[:4] + [str(config_dir)], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     assert broken.returncode == 1
     assert "not valid JSON" in broken.stdout
 
 
-@pytest.mark.parametrize("statement", ["c.ServerApp.port += 1", "c.ServerApp.jpserver_extensions.update(x)", "c.ServerApp.ip = ip()"])
+@pytest.mark.parametrize(
+    "statement", ["c.ServerApp.port += 1", "c.ServerApp.jpserver_extensions.update(x)", "c.ServerApp.ip = ip()"]
+)
 def test_python_statements_that_need_running_are_kept(user_dir: Path, statement: str) -> None:
     (user_dir / "jupyter_server_config.py").write_text(f"{statement}\nc.ServerApp.port = 7777\n")
     report = migrate()
@@ -289,4 +304,7 @@ def test_options_the_installed_version_lacks_are_not_written() -> None:
     dropped = {e.source: e.note for e in report.dropped}
     assert dropped["KernelGatewayApp.max_kernels"].startswith("needs a newer jupyter-core-server")
     notes = {e.target: e.note for e in report.translated}
-    assert notes["TerminalManager.cull_interval"] == "takes effect once jupyter-core-server-terminals is installed and enabled"
+    assert (
+        notes["TerminalManager.cull_interval"]
+        == "takes effect once jupyter-core-server-terminals is installed and enabled"
+    )

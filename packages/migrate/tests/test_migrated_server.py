@@ -30,7 +30,9 @@ def run_migrate(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def request(server: ServerProcess, method: str, path: str, token: str | None = None, **headers: str) -> tuple[int, dict[str, str], Any]:
+def request(
+    server: ServerProcess, method: str, path: str, token: str | None = None, **headers: str
+) -> tuple[int, dict[str, str], Any]:
     if token:
         headers["Authorization"] = f"token {token}"
     body = b"{}" if method == "POST" else None

@@ -60,7 +60,13 @@ def test_kept_classes_are_jupyter_client_or_application_classes() -> None:
     import jupyter_client.restarter
     import traitlets.config
 
-    modules = [jupyter_client.manager, jupyter_client.ioloop, jupyter_client.kernelspec, jupyter_client.restarter, traitlets.config]
+    modules = [
+        jupyter_client.manager,
+        jupyter_client.ioloop,
+        jupyter_client.kernelspec,
+        jupyter_client.restarter,
+        traitlets.config,
+    ]
     for new in set(KEPT_CLASSES.values()):
         assert any(hasattr(m, new) for m in modules) or new == "JupyterApp", new
 
@@ -104,7 +110,10 @@ def test_tornado_headers_become_response_headers_that_the_server_accepts() -> No
     converted = convert(value, rule, lambda _: None)
     assert dict(converted.settings) == {
         "KernelService.websocket_max_message_size": 1024,
-        "CoreServerApp.response_headers": {"Content-Security-Policy": "frame-ancestors https://portal.example.org", "X-Frame-Options": "DENY"},
+        "CoreServerApp.response_headers": {
+            "Content-Security-Policy": "frame-ancestors https://portal.example.org",
+            "X-Frame-Options": "DENY",
+        },
     }
     dropped = dict(converted.dropped)
     assert set(dropped) == {

@@ -175,7 +175,9 @@ async def test_last_activity_follows_input_and_output(jcs_client: ServerClient) 
         assert await server_activity() > server_before
 
 
-async def test_terminal_use_is_the_servers_terminals_activity(jcs_server: ServerHandle, jcs_client: ServerClient) -> None:
+async def test_terminal_use_is_the_servers_terminals_activity(
+    jcs_server: ServerHandle, jcs_client: ServerClient
+) -> None:
     registry = jcs_server.web_app[keys.STATE].activity
     name = await new_terminal(jcs_client)
     async with open_terminal(jcs_client, name) as term:

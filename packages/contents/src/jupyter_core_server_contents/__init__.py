@@ -14,4 +14,12 @@ from .files import check_same_site
 from .keys import CONTENTS
 from .manager import ContentsService
 
-__all__ = ["CONTENTS", "Checkpoints", "ContentsManager", "ContentsService", "FileCheckpoints", "__version__", "check_same_site"]
+__all__ = [
+    "CONTENTS",
+    "Checkpoints",
+    "ContentsManager",
+    "ContentsService",
+    "FileCheckpoints",
+    "__version__",
+    "check_same_site",
+]

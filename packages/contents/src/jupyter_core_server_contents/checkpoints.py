@@ -220,10 +220,13 @@ class FileCheckpoints(Checkpoints):
                     raise NoSuchPath(place.path, "file")
                 try:
                     with self._folder(place, place.folder, create=True) as folder:
-                        return self._model(folder.write(place.entry, iter(functools.partial(data.read, COPY_CHUNK), b"")))
+                        return self._model(
+                            folder.write(place.entry, iter(functools.partial(data.read, COPY_CHUNK), b""))
+                        )
                 except NotADirectoryError:
                     raise Conflict(
-                        f"Cannot checkpoint {place.path!r}: {place.folder_api!r} is not a folder", "bad_checkpoint_folder"
+                        f"Cannot checkpoint {place.path!r}: {place.folder_api!r} is not a folder",
+                        "bad_checkpoint_folder",
                     ) from None
 
     def _restore(self, checkpoint_id: str, path: str) -> None:
@@ -256,7 +259,11 @@ class FileCheckpoints(Checkpoints):
         try:
             with self._folder(place, place.folder) as folder:
                 st = folder.lstat(place.entry)
-                if st is None or stat.S_ISDIR(st.st_mode) or (stat.S_ISLNK(st.st_mode) and not os.path.isfile(place.content)):
+                if (
+                    st is None
+                    or stat.S_ISDIR(st.st_mode)
+                    or (stat.S_ISLNK(st.st_mode) and not os.path.isfile(place.content))
+                ):
                     return False
                 folder.unlink(place.entry)
                 return True

@@ -24,6 +24,7 @@ __all__ = [
     "PathOutsideRoot",
 ]
 
+
 class NoSuchPath(NotFound):
     """No file or directory at an API path (404)."""
 

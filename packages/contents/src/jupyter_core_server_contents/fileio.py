@@ -369,7 +369,9 @@ def atomic_write(real_path: str, chunks: Iterable[bytes | memoryview], *, atomic
     temp = _temp_name(real_path, f"{secrets.token_hex(4)}.tmp")
     try:
         # 0o666 lets the umask decide a new file's mode; an existing file's is copied below
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY | _O_CLOEXEC, 0o666 if old is None else 0o600)
+        fd = os.open(
+            temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_BINARY | _O_CLOEXEC, 0o666 if old is None else 0o600
+        )
     except PermissionError:
         if old is not None:
             return write_in_place(real_path, chunks)
@@ -378,7 +380,12 @@ def atomic_write(real_path: str, chunks: Iterable[bytes | memoryview], *, atomic
 
 
 def complete_and_replace(
-    fd: int, temp: str, real_path: str, chunks: Iterable[bytes | memoryview], old: os.stat_result | None, dir_fd: int | None = None
+    fd: int,
+    temp: str,
+    real_path: str,
+    chunks: Iterable[bytes | memoryview],
+    old: os.stat_result | None,
+    dir_fd: int | None = None,
 ) -> os.stat_result:
     """Write ``chunks`` to the open ``temp``, make it durable and move it over ``real_path``.
 
@@ -403,9 +410,13 @@ def complete_and_replace(
     return result
 
 
-def write_in_place(real_path: str, chunks: Iterable[bytes | memoryview], dir_fd: int | None = None, flags: int = 0) -> os.stat_result:
+def write_in_place(
+    real_path: str, chunks: Iterable[bytes | memoryview], dir_fd: int | None = None, flags: int = 0
+) -> os.stat_result:
     """Overwrite a file with the given bytes (not atomic: a crash can leave it truncated)."""
-    fd = os.open(real_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_BINARY | _O_CLOEXEC | flags, 0o666, dir_fd=dir_fd)
+    fd = os.open(
+        real_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_BINARY | _O_CLOEXEC | flags, 0o666, dir_fd=dir_fd
+    )
     try:
         for chunk in chunks:
             _write_all(fd, chunk)
@@ -496,4 +507,3 @@ def require(located: Located) -> os.stat_result:
         if not_found_on(exc):
             raise NoSuchPath(located.api_path) from None
         raise
-

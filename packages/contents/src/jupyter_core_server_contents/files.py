@@ -49,7 +49,9 @@ class RawFileResponse(web.FileResponse):
     where ``data.csv.gz`` is a different document from ``data.csv``.
     """
 
-    def _get_file_path_stat_encoding(self, accept_encoding: str) -> tuple[pathlib.Path | None, os.stat_result, str | None]:
+    def _get_file_path_stat_encoding(
+        self, accept_encoding: str
+    ) -> tuple[pathlib.Path | None, os.stat_result, str | None]:
         path = pathlib.Path(self._path)
         st = path.stat()
         return (path if stat.S_ISREG(st.st_mode) else None), st, None

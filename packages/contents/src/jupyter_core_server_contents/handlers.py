@@ -80,7 +80,9 @@ async def _json_response(model: Any, *, status: int = 200, headers: dict[str, st
     return web.Response(status=status, text=body, content_type="application/json", headers=headers)
 
 
-async def _model_response(request: web.Request, model: Model, *, status: int = 200, location: bool = True) -> web.Response:
+async def _model_response(
+    request: web.Request, model: Model, *, status: int = 200, location: bool = True
+) -> web.Response:
     headers = {"Last-Modified": _http_date(model["last_modified"])}
     if location:
         headers["Location"] = _location(request, model["path"])
@@ -116,7 +118,9 @@ def _precondition(request: web.Request) -> Precondition:
                 since = parsedate_to_datetime(raw)
                 resolution = 1.0
             except (TypeError, ValueError):
-                raise BadRequest(f"If-Unmodified-Since {raw!r} is neither an HTTP date nor an ISO 8601 time", "bad_precondition") from None
+                raise BadRequest(
+                    f"If-Unmodified-Since {raw!r} is neither an HTTP date nor an ISO 8601 time", "bad_precondition"
+                ) from None
         if since.tzinfo is None:
             since = since.replace(tzinfo=timezone.utc)
     return Precondition(hashes, since, resolution)
@@ -145,7 +149,13 @@ async def get_contents(request: web.Request) -> web.Response:
         if limit < 1:
             raise BadRequest(f"limit {query['limit']!r} must be a positive integer", "bad_limit")
     model = await _service(request).get(
-        _path(request), type=kind, format=fmt, content=content, require_hash=require_hash, limit=limit, cursor=query.get("cursor")
+        _path(request),
+        type=kind,
+        format=fmt,
+        content=content,
+        require_hash=require_hash,
+        limit=limit,
+        cursor=query.get("cursor"),
     )
     return await _model_response(request, model, location=False)
 

@@ -21,7 +21,9 @@ from .models import Model, is_notebook_name, located_model, model_of
 __all__ = ["decode_cursor", "directory_model", "encode_cursor"]
 
 
-def directory_model(root: Root, located: Located, st: os.stat_result, content: bool, limit: int | None, cursor: str | None) -> Model:
+def directory_model(
+    root: Root, located: Located, st: os.stat_result, content: bool, limit: int | None, cursor: str | None
+) -> Model:
     """The model of a directory, with its entries when ``content`` (a page of them with ``limit``)."""
     model = located_model(located, st, "directory")
     if not content:
@@ -65,4 +67,3 @@ def decode_cursor(cursor: str) -> str:
 
 def _first_after(entries: list[tuple[str, Any]], name: str) -> int:
     return bisect.bisect_right([entry_name for entry_name, _ in entries], name)
-

@@ -84,7 +84,9 @@ class ContentsService:
             notary = NotebookNotary(parent=self.settings, data_dir=data_dir)
             _ = notary.secret, notary.store
         except OSError as exc:
-            log.warning("Cannot keep notebook signatures in %s (%s); trust lasts until the server stops.", data_dir, exc)
+            log.warning(
+                "Cannot keep notebook signatures in %s (%s); trust lasts until the server stops.", data_dir, exc
+            )
             notary = NotebookNotary(parent=self.settings, data_dir=data_dir, db_file=":memory:", secret=os.urandom(32))
         return notary
 
@@ -134,7 +136,14 @@ class ContentsService:
         return await asyncio.to_thread(self._get, path, type, format, content, require_hash, limit, cursor)
 
     def _get(
-        self, path: str, kind: str | None, fmt: str | None, content: bool, require_hash: bool, limit: int | None, cursor: str | None
+        self,
+        path: str,
+        kind: str | None,
+        fmt: str | None,
+        content: bool,
+        require_hash: bool,
+        limit: int | None,
+        cursor: str | None,
     ) -> Model:
         located = self.root.locate(path)
         with os_errors(located.api_path):
@@ -163,7 +172,9 @@ class ContentsService:
             self.facts.put(key, hash=known)
         return {"hash": known, "hash_algorithm": self.settings.hash_algorithm}
 
-    def _read(self, located: Located, st: os.stat_result, kind: str, content: bool, require_hash: bool) -> tuple[Model, bytes | None, os.stat_result]:
+    def _read(
+        self, located: Located, st: os.stat_result, kind: str, content: bool, require_hash: bool
+    ) -> tuple[Model, bytes | None, os.stat_result]:
         """The model without content, plus the file's bytes and fresh ``stat`` when content is wanted."""
         model = located_model(located, st, kind)
         if not content:
@@ -343,7 +354,8 @@ class ContentsService:
             st = upload_part(located.real_path, data, first=chunk == 1)
         except FileNotFoundError:
             raise BadModel(
-                f"Chunk {chunk} of {located.api_path!r} arrived with no upload in progress; chunk 1 starts one", "no_upload"
+                f"Chunk {chunk} of {located.api_path!r} arrived with no upload in progress; chunk 1 starts one",
+                "no_upload",
             ) from None
         return model_of(located.name, located.api_path, "file", st, True)
 
@@ -414,7 +426,8 @@ class ContentsService:
                 limit = self.settings.max_copy_folder_size_mb * 1024 * 1024
                 if tree_size(source.real_path, limit) > limit:
                     raise BadModel(
-                        f"Can't copy folders larger than {self.settings.max_copy_folder_size_mb}MB: {source.api_path!r}", "too_large"
+                        f"Can't copy folders larger than {self.settings.max_copy_folder_size_mb}MB: {source.api_path!r}",
+                        "too_large",
                     )
                 copy_tree(source.real_path, target.real_path)
             else:

@@ -152,11 +152,12 @@ def from_disk(data: bytes) -> Notebook:
     :raises BadModel: when the bytes are not a notebook at all (not JSON, no version).
     """
     try:
-        nb = loads_json(data, "Notebook file")  # a shared folder may hold a hostile one: depth-bounded
+        parsed = loads_json(data, "Notebook file")  # a shared folder may hold a hostile one: depth-bounded
     except BadRequest as exc:
         raise BadModel(f"Unreadable notebook: {exc.message}", "unreadable_notebook") from None
-    if not isinstance(nb, dict) or not isinstance(nb.get("nbformat"), int):
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("nbformat"), int):
         raise BadModel("Unreadable notebook: no nbformat version", "unreadable_notebook")
+    nb: Notebook = parsed
     if nb["nbformat"] != 4:
         import nbformat
 

@@ -39,7 +39,9 @@ class Precondition:
         models, 1 for HTTP dates.
     """
 
-    def __init__(self, hashes: list[str] | None = None, unmodified_since: datetime | None = None, resolution: float = 1e-6) -> None:
+    def __init__(
+        self, hashes: list[str] | None = None, unmodified_since: datetime | None = None, resolution: float = 1e-6
+    ) -> None:
         self.hashes = hashes
         self.unmodified_since = unmodified_since
         self.resolution = resolution
@@ -80,12 +82,16 @@ def decode_content(located: Located, content: Any, fmt: Any) -> bytes:
             return content.encode("utf-8")
         # strict, so that a damaged upload is refused rather than saved as garbage;
         # line breaks (as base64.encodebytes makes) are fine
-        return base64.b64decode("".join(content.split()) if "\n" in content or " " in content else content, validate=True)
+        return base64.b64decode(
+            "".join(content.split()) if "\n" in content or " " in content else content, validate=True
+        )
     except (UnicodeError, binascii.Error) as exc:
         raise BadModel(f"Encoding error saving {located.api_path!r}: {exc}", "bad_content") from None
 
 
-def check_precondition(located: Located, old: os.stat_result | None, precondition: Precondition, hash_file: Callable[[str], str]) -> None:
+def check_precondition(
+    located: Located, old: os.stat_result | None, precondition: Precondition, hash_file: Callable[[str], str]
+) -> None:
     """Raise :class:`~.errors.FileChanged` unless the file on disk is the one the client saw."""
     if old is None:
         raise FileChanged(located.api_path, None, None)
@@ -125,4 +131,6 @@ def run_post_save(settings: ContentsManager, model: Model, located: Located) -> 
         hook(os_path=located.real_path, model=model, contents_manager=settings)
     except Exception as exc:
         log.exception("post_save_hook failed on %s", located.api_path)
-        raise ApiError(f"The post-save hook failed on {located.api_path!r}: {exc}", "post_save_hook", status=500) from None
+        raise ApiError(
+            f"The post-save hook failed on {located.api_path!r}: {exc}", "post_save_hook", status=500
+        ) from None

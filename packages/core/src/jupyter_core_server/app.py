@@ -123,15 +123,23 @@ class CoreServerApp(JupyterApp):
         Prefer ``jupyter-core-server plugin enable|disable``, which records the choice in
         the config directories.""",
     ).tag(config=True)
-    strict_plugins = Bool(False, help="Stop with an error when a plugin fails, instead of starting without it.").tag(config=True)
+    strict_plugins = Bool(False, help="Stop with an error when a plugin fails, instead of starting without it.").tag(
+        config=True
+    )
 
     # -- browser security ---------------------------------------------------------------
 
     allow_origin = Unicode("", help="Origins allowed for CORS: '*', or a comma-separated list.").tag(config=True)
-    allow_origin_pat = Unicode("", help="Regular expression that an allowed origin must match in full.").tag(config=True)
+    allow_origin_pat = Unicode("", help="Regular expression that an allowed origin must match in full.").tag(
+        config=True
+    )
     allow_credentials = Bool(False, help="Send Access-Control-Allow-Credentials to allowed origins.").tag(config=True)
-    allow_remote_access = Bool(help="Serve requests whose Host is not a loopback name (default: when ip is not loopback).").tag(config=True)
-    local_hostnames = List(Unicode(), ["localhost"], help="Host names accepted when allow_remote_access is off.").tag(config=True)
+    allow_remote_access = Bool(
+        help="Serve requests whose Host is not a loopback name (default: when ip is not loopback)."
+    ).tag(config=True)
+    local_hostnames = List(Unicode(), ["localhost"], help="Host names accepted when allow_remote_access is off.").tag(
+        config=True
+    )
     allow_unauthenticated_access_remote = Bool(
         False,
         help="Allow listening on a non-loopback address with authentication disabled. Dangerous: anyone who can reach the port runs code.",
@@ -427,7 +435,9 @@ class CoreServerApp(JupyterApp):
         route_info = app[ROUTE_INFO]
         for route, info in plan_routes(contributions):
             before = set(app.router.routes())
-            web.RouteDef(route.method, full_path(self.base_url, route.path), route.handler, route.kwargs).register(app.router)
+            web.RouteDef(route.method, full_path(self.base_url, route.path), route.handler, route.kwargs).register(
+                app.router
+            )
             for added in set(app.router.routes()) - before:
                 route_info[added] = info
             pm.records[info.plugin].routes.append(f"{route.method} {route.path}")
@@ -484,7 +494,9 @@ async def _stop_when_idle(app: web.Application) -> AsyncIterator[None]:
             if any(count() for count in state.running.values()):
                 continue
             if time.time() - state.activity.latest() > timeout:
-                log.warning("Nothing ran and no request came for %d s: shutting down (shutdown_no_activity_timeout)", timeout)
+                log.warning(
+                    "Nothing ran and no request came for %d s: shutting down (shutdown_no_activity_timeout)", timeout
+                )
                 server.request_stop()
                 return
 
@@ -499,4 +511,3 @@ async def _close_websockets(app: web.Application) -> None:
     websockets: weakref.WeakSet[web.WebSocketResponse] = app[WEBSOCKETS]
     for ws in list(websockets):
         await ws.close(code=WSCloseCode.GOING_AWAY, message=b"Server shutting down")
-

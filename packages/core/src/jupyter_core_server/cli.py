@@ -22,7 +22,10 @@ __all__ = ["ListApp", "PluginApp", "StopApp", "main"]
 
 _LEVEL_FLAGS = {
     "user": ({"PluginToggleApp": {"level": "user"}}, "Write to the user's config directory."),
-    "sys-prefix": ({"PluginToggleApp": {"level": "sys-prefix"}}, "Write to the environment's config directory (the default)."),
+    "sys-prefix": (
+        {"PluginToggleApp": {"level": "sys-prefix"}},
+        "Write to the environment's config directory (the default).",
+    ),
     "system": ({"PluginToggleApp": {"level": "system"}}, "Write to the system-wide config directory."),
 }
 
@@ -46,7 +49,14 @@ class PluginListApp(JupyterApp):
             return
         rows = [("name", "distribution", "version", "state", "level", "detail")]
         rows += [
-            (r["name"], r["distribution"], r["version"], r["state"], r["level"], r["error"] or ("built-in" if r["builtin"] else ""))
+            (
+                r["name"],
+                r["distribution"],
+                r["version"],
+                r["state"],
+                r["level"],
+                r["error"] or ("built-in" if r["builtin"] else ""),
+            )
             for r in records
         ]
         widths = [max(len(str(row[i])) for row in rows) for i in range(5)]

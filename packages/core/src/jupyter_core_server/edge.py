@@ -82,7 +82,9 @@ class EdgeRequestHandler(RequestHandler):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         if self._edge.header_timeout > 0:
-            self._header_timer = asyncio.get_running_loop().call_later(self._edge.header_timeout, self._headers_too_slow)
+            self._header_timer = asyncio.get_running_loop().call_later(
+                self._edge.header_timeout, self._headers_too_slow
+            )
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self.headers_received()
@@ -96,7 +98,11 @@ class EdgeRequestHandler(RequestHandler):
 
     def _headers_too_slow(self) -> None:
         self._header_timer = None
-        log.debug("Closed a connection from %s: no complete request within %s s (request_header_timeout)", self.peername, self._edge.header_timeout)
+        log.debug(
+            "Closed a connection from %s: no complete request within %s s (request_header_timeout)",
+            self.peername,
+            self._edge.header_timeout,
+        )
         self.force_close()
 
     def handle_error(
@@ -110,7 +116,10 @@ class EdgeRequestHandler(RequestHandler):
         if isinstance(exc, http_exceptions.HttpProcessingError):
             problem = _problem(exc)
             log.debug("Malformed request from %s: %s", request.remote, problem)
-            body: dict[str, str | None] = {"message": f"Malformed HTTP request: {problem}.", "reason": "malformed_request"}
+            body: dict[str, str | None] = {
+                "message": f"Malformed HTTP request: {problem}.",
+                "reason": "malformed_request",
+            }
         else:
             # Not the parser's: aiohttp logs the traceback (and refuses if a response was already started).
             super().handle_error(request, status, exc, message)
@@ -141,7 +150,9 @@ class EdgeServer(web.Server):
             return request_factory(message, payload, protocol, writer, task)
 
         loop = asyncio.get_running_loop()
-        super().__init__(handler, request_factory=make_request, handler_cancellation=handler_cancellation, loop=loop, **kwargs)
+        super().__init__(
+            handler, request_factory=make_request, handler_cancellation=handler_cancellation, loop=loop, **kwargs
+        )
         self._edge_loop = loop
         self._edge = edge
         self._handler_kwargs = kwargs

@@ -58,7 +58,9 @@ def _static_fragment(plugin: str) -> dict[str, Any]:
     }
 
 
-def build_spec(base_url: str, fragments: Iterable[tuple[str, Mapping[str, Any]]], static_plugins: Iterable[str] = ()) -> dict[str, Any]:
+def build_spec(
+    base_url: str, fragments: Iterable[tuple[str, Mapping[str, Any]]], static_plugins: Iterable[str] = ()
+) -> dict[str, Any]:
     """Merge fragments into one OpenAPI 3.1 document.
 
     :raises SpecConflict: when two plugins describe the same path and method or define the
@@ -73,7 +75,9 @@ def build_spec(base_url: str, fragments: Iterable[tuple[str, Mapping[str, Any]]]
             target = paths.setdefault(path, {})
             for method, operation in item.items():
                 if method in _METHODS and (path, method) in owner:
-                    raise SpecConflict(f"{method.upper()} {path} is described by both plugin {owner[path, method]!r} and plugin {plugin!r}")
+                    raise SpecConflict(
+                        f"{method.upper()} {path} is described by both plugin {owner[path, method]!r} and plugin {plugin!r}"
+                    )
                 owner[path, method] = plugin
                 target[method] = operation
         for kind, entries in (fragment.get("components") or {}).items():
@@ -84,7 +88,12 @@ def build_spec(base_url: str, fragments: Iterable[tuple[str, Mapping[str, Any]]]
                 section[name] = value
     components.setdefault("securitySchemes", {}).update(
         {
-            "token": {"type": "apiKey", "in": "header", "name": "Authorization", "description": "`token <value>` or `Bearer <value>`"},
+            "token": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": "`token <value>` or `Bearer <value>`",
+            },
             "query_token": {"type": "apiKey", "in": "query", "name": "token"},
             "cookie": {"type": "apiKey", "in": "cookie", "name": "jupyter-core-server-<port>"},
         }
@@ -109,11 +118,7 @@ def unmatched_routes(app: web.Application, spec: Mapping[str, Any]) -> tuple[set
     :returns: ``(routed but undocumented, documented but not routed)``, each a set of
         ``"METHOD /path"`` strings relative to ``base_url`` (HEAD is implied by GET).
     """
-    routed = {
-        f"{info.method} {openapi_path(info.path)}"
-        for info in app[ROUTE_INFO].values()
-        if info.method != "HEAD"
-    }
+    routed = {f"{info.method} {openapi_path(info.path)}" for info in app[ROUTE_INFO].values() if info.method != "HEAD"}
     documented = {
         f"{method.upper()} {path}"
         for path, item in spec.get("paths", {}).items()

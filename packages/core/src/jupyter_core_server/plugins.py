@@ -212,7 +212,9 @@ class PluginManager(pluggy.PluginManager):
         done: set[str] = set()
         pending = list(pairs)
         while pending:
-            ready = [p for p in pending if all(r in done or r not in dict(pending) for r in self.records[p[0]].requires)]
+            ready = [
+                p for p in pending if all(r in done or r not in dict(pending) for r in self.records[p[0]].requires)
+            ]
             for pair in ready or pending:  # a cycle cannot happen after check_requirements; never loop forever
                 placed.append(pair)
                 done.add(pair[0])

@@ -79,11 +79,15 @@ class Frontend(Configurable):
         help="Directories searched for prebuilt lab extensions before the ``labextensions`` Jupyter data paths.",
     ).tag(config=True)
 
-    mathjax_url = Unicode(DEFAULT_MATHJAX_URL, help="MathJax 2 script the applications load for LaTeX.").tag(config=True)
+    mathjax_url = Unicode(DEFAULT_MATHJAX_URL, help="MathJax 2 script the applications load for LaTeX.").tag(
+        config=True
+    )
 
     mathjax_config = Unicode("TeX-AMS_HTML-full,Safe", help="MathJax 2 configuration name.").tag(config=True)
 
-    custom_css = Bool(True, help="Load ``custom/custom.css`` from the Jupyter config dir on every page.").tag(config=True)
+    custom_css = Bool(True, help="Load ``custom/custom.css`` from the Jupyter config dir on every page.").tag(
+        config=True
+    )
 
     expose_app_in_browser = Bool(False, help="Expose the application object as ``window.jupyterapp``.").tag(config=True)
 

@@ -167,7 +167,12 @@ class EventRelay:
     def kernel_stopped(self, kernel_id: str) -> None:
         self._emit(
             KERNEL_ACTIONS,
-            {"action": "shutdown", "kernel_id": kernel_id, "status": "success", "msg": f"Kernel {kernel_id} was shut down."},
+            {
+                "action": "shutdown",
+                "kernel_id": kernel_id,
+                "status": "success",
+                "msg": f"Kernel {kernel_id} was shut down.",
+            },
         )
 
     @hookimpl
@@ -243,7 +248,9 @@ async def post_event(request: web.Request) -> web.Response:
     if known is None:
         raise BadRequest(f"Unknown event schema {schema_id!r}", "unknown_schema")
     if str(body["version"]) != str(known[0]):
-        raise BadRequest(f"Unregistered version {body['version']!r} of {schema_id} (have {known[0]})", "unknown_version")
+        raise BadRequest(
+            f"Unregistered version {body['version']!r} of {schema_id} (have {known[0]})", "unknown_version"
+        )
     request.config_dict[FRONTEND].bus.emit(schema_id, data, _timestamp(body.get("timestamp")))
     return web.Response(status=204)
 

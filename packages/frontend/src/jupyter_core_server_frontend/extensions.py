@@ -176,4 +176,6 @@ def page_config_state(
     config["federated_extensions"] = entries
     config["disabledExtensions"] = rolled
     # The pages expect lists where the files may hold {name: true} objects.
-    return {key: [k for k, v in value.items() if v] if isinstance(value, dict) else value for key, value in config.items()}
+    return {
+        key: [k for k, v in value.items() if v] if isinstance(value, dict) else value for key, value in config.items()
+    }

@@ -53,7 +53,7 @@ async def put_settings(request: web.Request) -> web.Response:
     body = await read_json_object(request)
     raw = body.get("raw")
     if not isinstance(raw, str):
-        raise BadRequest("The body must be {\"raw\": \"<settings as JSON5 text>\"}", "invalid_body")
+        raise BadRequest('The body must be {"raw": "<settings as JSON5 text>"}', "invalid_body")
     await asyncio.to_thread(_service(request).settings_store.save, plugin_id, raw)
     return web.Response(status=204)
 
@@ -125,14 +125,23 @@ async def get_theme_file(request: web.Request) -> web.StreamResponse:
 async def get_listings(request: web.Request) -> web.Response:
     if request.match_info["path"] != LISTINGS_FILE:
         raise NotFound(f"No listing {request.match_info['path']!r}", "not_found")
-    return _json({"blocked_extensions_uris": [], "allowed_extensions_uris": [], "blocked_extensions": [], "allowed_extensions": []})
+    return _json(
+        {
+            "blocked_extensions_uris": [],
+            "allowed_extensions_uris": [],
+            "blocked_extensions": [],
+            "allowed_extensions": [],
+        }
+    )
 
 
 async def get_licenses(request: web.Request) -> web.Response:
     service = _service(request)
     report_format = request.query.get("format", "json")
     if report_format not in FORMATS:
-        raise BadRequest(f"Unknown license report format {report_format!r}; use one of {', '.join(FORMATS)}", "invalid_format")
+        raise BadRequest(
+            f"Unknown license report format {report_format!r}; use one of {', '.join(FORMATS)}", "invalid_format"
+        )
     try:
         full_text = bool(json.loads(request.query.get("full_text", "true")))
         download = bool(json.loads(request.query.get("download", "0")))
@@ -228,7 +237,9 @@ async def get_custom_css(request: web.Request) -> web.StreamResponse:
     for candidate in (service.custom_css_file, service.notebook.custom_css if service.notebook else None):
         if candidate is not None and candidate.is_file():
             return file_response(request, candidate, cache=False)
-    response = web.Response(text="/* No custom CSS: add custom/custom.css to your Jupyter config directory. */\n", content_type="text/css")
+    response = web.Response(
+        text="/* No custom CSS: add custom/custom.css to your Jupyter config directory. */\n", content_type="text/css"
+    )
     response.headers["Cache-Control"] = "no-cache"
     return response
 

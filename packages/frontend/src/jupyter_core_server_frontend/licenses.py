@@ -71,7 +71,9 @@ def render_report(bundles: dict[str, Any], report_format: str, full_text: bool) 
             lines += ["> No licenses found", ""]
         for package in bundle["packages"]:
             title = f"**{str(package.get('name', _UNKNOWN)).strip()}**"
-            lines.append(f"## {title}\t`{str(package.get('versionInfo', '')).strip()}`\t{str(package.get('licenseId', '')).strip()}")
+            lines.append(
+                f"## {title}\t`{str(package.get('versionInfo', '')).strip()}`\t{str(package.get('licenseId', '')).strip()}"
+            )
             if full_text:
                 text = package.get("extractedText") or ""
                 lines += ["", "<pre>", str(text), "</pre>", ""] if text else ["", "> No license text available", ""]

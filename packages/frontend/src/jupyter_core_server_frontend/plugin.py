@@ -61,8 +61,15 @@ def openapi_spec(server: CoreServerApp) -> Mapping[str, Any]:
     fragment = load_fragment(__package__)
     paths: dict[str, Any] = fragment["paths"]
     for path in list(paths):
-        is_lab_page = path.startswith(("/lab", "/doc")) and "/api/" not in path and not path.startswith("/lab/extensions")
-        if (is_lab_page and not lab) or (path == "/static/lab/{path}" and not (lab or notebook)) or path.startswith(("/tree", "/notebooks", "/edit", "/consoles", "/terminals", "/static/notebook")) and not notebook:
+        is_lab_page = (
+            path.startswith(("/lab", "/doc")) and "/api/" not in path and not path.startswith("/lab/extensions")
+        )
+        if (
+            (is_lab_page and not lab)
+            or (path == "/static/lab/{path}" and not (lab or notebook))
+            or path.startswith(("/tree", "/notebooks", "/edit", "/consoles", "/terminals", "/static/notebook"))
+            and not notebook
+        ):
             del paths[path]
     return fragment
 

@@ -100,7 +100,9 @@ class FrontendService:
         env = self._templates.get(templates_dir)
         if env is None:
             env = jinja2.Environment(
-                loader=jinja2.FileSystemLoader(str(templates_dir)), autoescape=True, auto_reload=not self.settings.cache_files
+                loader=jinja2.FileSystemLoader(str(templates_dir)),
+                autoescape=True,
+                auto_reload=not self.settings.cache_files,
             )
             self._templates[templates_dir] = env
         template = env.get_template(name)

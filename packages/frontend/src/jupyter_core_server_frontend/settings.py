@@ -85,7 +85,9 @@ class SettingsStore:
     :param overrides: Default overrides by plugin id (see :func:`load_overrides`).
     """
 
-    def __init__(self, schemas_dir: Path | None, user_settings_dir: Path, extensions_path: list[str], overrides: dict[str, Any]) -> None:
+    def __init__(
+        self, schemas_dir: Path | None, user_settings_dir: Path, extensions_path: list[str], overrides: dict[str, Any]
+    ) -> None:
         self.schemas_dir = schemas_dir
         self.user_settings_dir = user_settings_dir
         self.extensions_path = [Path(p) for p in extensions_path]
@@ -129,14 +131,18 @@ class SettingsStore:
         try:
             schema = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise BadSettings(f"Settings schema of {plugin_id} cannot be read: {exc}", "bad_schema", status=500) from None
+            raise BadSettings(
+                f"Settings schema of {plugin_id} cannot be read: {exc}", "bad_schema", status=500
+            ) from None
         if not isinstance(schema, dict):
             raise BadSettings(f"Settings schema of {plugin_id} is not a JSON object", "bad_schema", status=500)
         self._apply_overrides(plugin_id, schema)
         try:
             Draft7Validator.check_schema(schema)
         except SchemaError as exc:
-            raise BadSettings(f"Settings schema of {plugin_id} is invalid: {exc.message}", "bad_schema", status=500) from None
+            raise BadSettings(
+                f"Settings schema of {plugin_id} is invalid: {exc.message}", "bad_schema", status=500
+            ) from None
         return schema
 
     def _apply_overrides(self, plugin_id: str, schema: dict[str, Any]) -> None:
@@ -205,7 +211,12 @@ class SettingsStore:
         """Return one plugin's schema, version, raw and parsed user settings and file times."""
         path = self._schema_file(plugin_id)
         schema = self._load_schema(plugin_id, path)
-        return {"id": plugin_id, "schema": schema, "version": self._version(path), **self._user_settings(plugin_id, schema)}
+        return {
+            "id": plugin_id,
+            "schema": schema,
+            "version": self._version(path),
+            **self._user_settings(plugin_id, schema),
+        }
 
     def list(self, ids_only: bool = False) -> list[dict[str, Any]]:
         """Return every plugin's settings (or only ids), in reverse id order as jupyterlab_server does."""
@@ -220,7 +231,14 @@ class SettingsStore:
             except BadSettings as exc:
                 log.warning("%s", exc.message)
                 continue
-            result.append({"id": plugin_id, "schema": schema, "version": self._version(found[plugin_id]), **self._user_settings(plugin_id, schema)})
+            result.append(
+                {
+                    "id": plugin_id,
+                    "schema": schema,
+                    "version": self._version(found[plugin_id]),
+                    **self._user_settings(plugin_id, schema),
+                }
+            )
         return result
 
     def save(self, plugin_id: str, raw: str) -> None:
@@ -240,5 +258,7 @@ class SettingsStore:
             Draft7Validator(schema).validate(payload)
         except ValidationError as exc:
             where = "/".join(str(p) for p in exc.absolute_path) or "(top level)"
-            raise BadSettings(f"Settings of {plugin_id} do not match the schema at {where}: {exc.message}", "invalid_settings") from None
+            raise BadSettings(
+                f"Settings of {plugin_id} do not match the schema at {where}: {exc.message}", "invalid_settings"
+            ) from None
         write_text_atomic(self._user_file(plugin_id), raw)

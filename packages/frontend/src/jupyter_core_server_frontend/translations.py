@@ -67,7 +67,10 @@ def language_packs(display_locale: str = DEFAULT_LOCALE) -> dict[str, Any]:
     packs = _installed("jupyterlab.languagepack")
     shown = display_locale if display_locale in packs else DEFAULT_LOCALE
     result: dict[str, Any] = {
-        DEFAULT_LOCALE: {"displayName": _display_name(DEFAULT_LOCALE, shown), "nativeName": _display_name(DEFAULT_LOCALE, DEFAULT_LOCALE)}
+        DEFAULT_LOCALE: {
+            "displayName": _display_name(DEFAULT_LOCALE, shown),
+            "nativeName": _display_name(DEFAULT_LOCALE, DEFAULT_LOCALE),
+        }
     }
     for locale in sorted(packs):
         if locale == _PSEUDO:

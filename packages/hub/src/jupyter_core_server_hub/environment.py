@@ -139,7 +139,9 @@ def read_environment(environ: Mapping[str, str] | None = None, *, required: bool
     service_url = env.get("JUPYTERHUB_SERVICE_URL", "")
     if not service_url and not required:
         return None
-    missing = [name for name in ("JUPYTERHUB_API_TOKEN", "JUPYTERHUB_API_URL", "JUPYTERHUB_CLIENT_ID") if not env.get(name)]
+    missing = [
+        name for name in ("JUPYTERHUB_API_TOKEN", "JUPYTERHUB_API_URL", "JUPYTERHUB_CLIENT_ID") if not env.get(name)
+    ]
     if missing:
         raise HubEnvironmentError(
             f"{', '.join(missing)} not set: a JupyterHub single-user server needs the variables a hub spawner sets"
@@ -154,7 +156,9 @@ def read_environment(environ: Mapping[str, str] | None = None, *, required: bool
     elif user:
         scopes = frozenset({f"access:servers!server={user}/{server_name}", f"access:servers!user={user}"})
     else:
-        raise HubEnvironmentError("JUPYTERHUB_OAUTH_ACCESS_SCOPES and JUPYTERHUB_USER are not set: nobody could be allowed in")
+        raise HubEnvironmentError(
+            "JUPYTERHUB_OAUTH_ACCESS_SCOPES and JUPYTERHUB_USER are not set: nobody could be allowed in"
+        )
     if not scopes:
         raise HubEnvironmentError("JUPYTERHUB_OAUTH_ACCESS_SCOPES is empty: nobody could be allowed in")
     try:

@@ -29,7 +29,9 @@ async def oauth_callback(request: web.Request) -> web.StreamResponse:
         raise BadRequest("The OAuth callback needs the code and state parameters JupyterHub sends.", "oauth_parameters")
     login = hub.pending_login(request, state)
     if login is None:
-        raise BadRequest("OAuth state mismatch: this browser did not start this login, or it took too long.", "oauth_state")
+        raise BadRequest(
+            "OAuth state mismatch: this browser did not start this login, or it took too long.", "oauth_state"
+        )
     try:
         token = await hub.client.exchange_code(code, login.verifier)
     except HubApiError as exc:
@@ -40,7 +42,9 @@ async def oauth_callback(request: web.Request) -> web.StreamResponse:
     max_age = int(hub.settings.cookie_max_age_days * 86400)
     redirect.set_cookie(hub.env.cookie_name, hub.start_session(token), **{"max_age": max_age, **options})
     # the core's XSRF check applies to cookie-authenticated writes; frontends read this cookie
-    redirect.set_cookie(XSRF_COOKIE, secrets.token_hex(16), path=hub.env.prefix, samesite="Lax", secure=bool(options["secure"]))
+    redirect.set_cookie(
+        XSRF_COOKIE, secrets.token_hex(16), path=hub.env.prefix, samesite="Lax", secure=bool(options["secure"])
+    )
     redirect.del_cookie(hub.state_cookie_name, path=hub.env.cookie_path)
     raise redirect
 
@@ -63,7 +67,9 @@ async def prepare_response(hub: HubAuth, request: web.Request, response: web.Str
         # cookies were already turned into headers when this signal runs: add the header itself
         expired = SimpleCookie()
         expired[hub.env.cookie_name] = ""
-        expired[hub.env.cookie_name].update({"path": hub.env.cookie_path, "max-age": "0", "expires": "Thu, 01 Jan 1970 00:00:00 GMT"})
+        expired[hub.env.cookie_name].update(
+            {"path": hub.env.cookie_path, "max-age": "0", "expires": "Thu, 01 Jan 1970 00:00:00 GMT"}
+        )
         response.headers.add("Set-Cookie", expired[hub.env.cookie_name].OutputString())
         response.headers["Location"] = hub.env.logout_url
 

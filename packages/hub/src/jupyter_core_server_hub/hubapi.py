@@ -91,7 +91,9 @@ class HubClient:
         status, body = await self._json("POST", self.env.token_url, data=form)
         if status != 200 or not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
             detail = body.get("error_description") or body.get("error") if isinstance(body, dict) else None
-            raise HubApiError(f"the hub refused the authorization code ({status}{': ' + str(detail) if detail else ''})")
+            raise HubApiError(
+                f"the hub refused the authorization code ({status}{': ' + str(detail) if detail else ''})"
+            )
         return str(body["access_token"])
 
     async def post_activity(self, last_activity: str) -> None:

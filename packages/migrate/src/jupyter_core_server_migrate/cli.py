@@ -36,8 +36,12 @@ class MigrateApp(JupyterApp):
 
     dry_run = Bool(False, help="Print unified diffs of what would change; write nothing.").tag(config=True)
     as_json = Bool(False, help="Print the report (and diffs) as JSON.").tag(config=True)
-    kg_env = Bool(False, help="Also translate Kernel Gateway's KG_* environment variables of this process.").tag(config=True)
-    env_level = Unicode("user", help=f"Config level that receives translated KG_* variables: one of {', '.join(CONFIG_LEVELS)}.").tag(config=True)
+    kg_env = Bool(False, help="Also translate Kernel Gateway's KG_* environment variables of this process.").tag(
+        config=True
+    )
+    env_level = Unicode(
+        "user", help=f"Config level that receives translated KG_* variables: one of {', '.join(CONFIG_LEVELS)}."
+    ).tag(config=True)
     level = Unicode("", help="Only read this config level (default: all levels).").tag(config=True)
 
     aliases = {"env-level": "MigrateApp.env_level", "level": "MigrateApp.level"}

@@ -84,7 +84,9 @@ def _name_list(value: Any, rule: Rule, lookup: Lookup) -> Converted:
 def _prespawn(value: Any, rule: Rule, lookup: Lookup) -> Converted:
     if value is None or int(value) <= 0:
         raise Drop("no kernels prespawned")
-    kernel = lookup("KernelGatewayApp.default_kernel_name") or lookup("MultiKernelManager.default_kernel_name") or "python3"
+    kernel = (
+        lookup("KernelGatewayApp.default_kernel_name") or lookup("MultiKernelManager.default_kernel_name") or "python3"
+    )
     return Converted([(_target(rule), {str(kernel): int(value)})])
 
 
@@ -96,7 +98,9 @@ def _seed_uri(value: Any, rule: Rule, lookup: Lookup) -> Converted:
     if parsed.scheme == "file":
         return Converted([(_target(rule), unquote(parsed.path))])
     if parsed.scheme and len(parsed.scheme) > 1:  # one letter is a Windows drive
-        raise Drop(f"{parsed.scheme}: URIs are not fetched; download the notebook and set KernelService.seed_notebook to its path")
+        raise Drop(
+            f"{parsed.scheme}: URIs are not fetched; download the notebook and set KernelService.seed_notebook to its path"
+        )
     return Converted([(_target(rule), text)])
 
 

@@ -25,7 +25,18 @@ from jupyter_core_server import write_text_atomic
 from .sources import Untranslated
 from .translate import Value
 
-__all__ = ["BLOCK_BEGIN", "BLOCK_END", "Planned", "TargetError", "diff", "json_content", "nested", "plan", "python_content", "write"]
+__all__ = [
+    "BLOCK_BEGIN",
+    "BLOCK_END",
+    "Planned",
+    "TargetError",
+    "diff",
+    "json_content",
+    "nested",
+    "plan",
+    "python_content",
+    "write",
+]
 
 BLOCK_BEGIN = "# --- BEGIN jupyter-core-server migrate ---"
 BLOCK_END = "# --- END jupyter-core-server migrate ---"
@@ -130,7 +141,9 @@ def _python_block(values: dict[str, Value], untranslated: list[Untranslated], so
     return "\n".join(lines) + "\n"
 
 
-def python_content(path: Path, values: dict[str, Value], untranslated: list[Untranslated], sources: list[str]) -> tuple[str | None, str]:
+def python_content(
+    path: Path, values: dict[str, Value], untranslated: list[Untranslated], sources: list[str]
+) -> tuple[str | None, str]:
     """Return the current text of a Python target and its text with the migrated block in place."""
     old = _read(path)
     block = _python_block(values, untranslated, sources)

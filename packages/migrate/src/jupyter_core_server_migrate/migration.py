@@ -39,7 +39,9 @@ def installed() -> tuple[dict[str, set[str]], set[str]]:
     return known, plugins
 
 
-def _directories(paths: Iterable[str | os.PathLike[str]] | None, levels: Iterable[str] | None) -> list[tuple[Path, list[Path]]]:
+def _directories(
+    paths: Iterable[str | os.PathLike[str]] | None, levels: Iterable[str] | None
+) -> list[tuple[Path, list[Path]]]:
     """Return ``(directory, old config files)`` pairs, lowest precedence first."""
     if paths is None:
         wanted = set(levels) if levels is not None else None
@@ -169,4 +171,3 @@ def _json_plan(target: Path, translation: Translation, names: list[str], report:
     except TargetError as exc:
         report.errors.append(Entry(str(target), str(target), note=str(exc)))
         return []
-

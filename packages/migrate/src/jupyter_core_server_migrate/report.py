@@ -71,10 +71,20 @@ class Report:
                 out.append(f"{title} ({len(entries)}):")
                 out.extend(f"  {show(e)}" for e in entries)
 
-        section("Translated", self.translated, lambda e: f"{e.source} -> {e.target}" + (f"  ({e.note})" if e.note else "") + f"  [{e.origin}]")
-        section("Plugins", self.plugins, lambda e: f"{e.source} -> {e.target}" + (f"  ({e.note})" if e.note else "") + f"  [{e.origin}]")
+        section(
+            "Translated",
+            self.translated,
+            lambda e: f"{e.source} -> {e.target}" + (f"  ({e.note})" if e.note else "") + f"  [{e.origin}]",
+        )
+        section(
+            "Plugins",
+            self.plugins,
+            lambda e: f"{e.source} -> {e.target}" + (f"  ({e.note})" if e.note else "") + f"  [{e.origin}]",
+        )
         section("Dropped", self.dropped, lambda e: f"{e.source}: {e.note}  [{e.origin}]")
-        section("Unknown", self.unknown, lambda e: f"{e.source}" + (f": {e.note}" if e.note else "") + f"  [{e.origin}]")
+        section(
+            "Unknown", self.unknown, lambda e: f"{e.source}" + (f": {e.note}" if e.note else "") + f"  [{e.origin}]"
+        )
         section(
             "Not translated (Python kept commented out in the new file; translate it by hand)",
             self.untranslated,

@@ -162,7 +162,9 @@ RULES: tuple[Rule, ...] = (
     Rule("Network", apps("ip", f"{GATEWAY}.ip"), "CoreServerApp.ip"),
     Rule("Network", apps("port", f"{GATEWAY}.port"), "CoreServerApp.port"),
     Rule("Network", apps("port_retries", f"{GATEWAY}.port_retries"), "CoreServerApp.port_retries"),
-    Rule("Network", ("NotebookApp.base_project_url", *apps("base_url", f"{GATEWAY}.base_url")), "CoreServerApp.base_url"),
+    Rule(
+        "Network", ("NotebookApp.base_project_url", *apps("base_url", f"{GATEWAY}.base_url")), "CoreServerApp.base_url"
+    ),
     Rule("Network", apps("sock"), "CoreServerApp.sock"),
     Rule("Network", apps("sock_mode"), "CoreServerApp.sock_mode"),
     Rule("Network", apps("certfile", f"{GATEWAY}.certfile"), "CoreServerApp.certfile"),
@@ -176,10 +178,24 @@ RULES: tuple[Rule, ...] = (
     Rule("Network", apps("min_open_files_limit"), None, "the open-files limit is left to the operating system"),
     Rule("Network", apps("websocket_url"), None, "websockets are served at the same address as the API"),
     Rule("Network", apps("websocket_compression_options"), None, "websocket compression is not offered"),
-    Rule("Network", ("ServerApp.websocket_ping_timeout",), None, "the wait for a pong follows KernelService.websocket_ping_interval"),
+    Rule(
+        "Network",
+        ("ServerApp.websocket_ping_timeout",),
+        None,
+        "the wait for a pong follows KernelService.websocket_ping_interval",
+    ),
     # -- files and directories ------------------------------------------------------------------
-    Rule("Directories", ("NotebookApp.notebook_dir", "ServerApp.notebook_dir", "ServerApp.root_dir"), "CoreServerApp.root_dir"),
-    Rule("Directories", apps("preferred_dir", "ContentsManager.preferred_dir"), None, "the starting folder of a frontend is the frontend's setting"),
+    Rule(
+        "Directories",
+        ("NotebookApp.notebook_dir", "ServerApp.notebook_dir", "ServerApp.root_dir"),
+        "CoreServerApp.root_dir",
+    ),
+    Rule(
+        "Directories",
+        apps("preferred_dir", "ContentsManager.preferred_dir"),
+        None,
+        "the starting folder of a frontend is the frontend's setting",
+    ),
     Rule("Directories", apps("file_to_run"), None, "the server opens no documents"),
     Rule("Directories", apps("file_url_prefix"), None, _FRONTEND),
     # -- browsers and pages -----------------------------------------------------------------------
@@ -206,7 +222,13 @@ RULES: tuple[Rule, ...] = (
     Rule("Browser security", apps("allow_origin", f"{GATEWAY}.allow_origin"), "CoreServerApp.allow_origin"),
     Rule("Browser security", apps("allow_origin_pat"), "CoreServerApp.allow_origin_pat"),
     Rule("Browser security", apps("allow_credentials"), "CoreServerApp.allow_credentials"),
-    Rule("Browser security", (f"{GATEWAY}.allow_credentials",), "CoreServerApp.allow_credentials", "the string 'true' becomes true", "true_string"),
+    Rule(
+        "Browser security",
+        (f"{GATEWAY}.allow_credentials",),
+        "CoreServerApp.allow_credentials",
+        "the string 'true' becomes true",
+        "true_string",
+    ),
     Rule(
         "Browser security",
         (f"{GATEWAY}.allow_headers", f"{GATEWAY}.allow_methods", f"{GATEWAY}.expose_headers", f"{GATEWAY}.max_age"),
@@ -215,7 +237,12 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("Browser security", apps("allow_remote_access"), "CoreServerApp.allow_remote_access"),
     Rule("Browser security", apps("local_hostnames"), "CoreServerApp.local_hostnames"),
-    Rule("Browser security", apps("disable_check_xsrf"), None, "XSRF checks apply to cookie-authenticated requests only and stay on; token clients are unaffected"),
+    Rule(
+        "Browser security",
+        apps("disable_check_xsrf"),
+        None,
+        "XSRF checks apply to cookie-authenticated requests only and stay on; token clients are unaffected",
+    ),
     Rule("Browser security", apps("allow_root"), None, "the server does not refuse to run as root"),
     # -- authentication ---------------------------------------------------------------------------
     Rule("Authentication", apps("token", "IdentityProvider.token", f"{GATEWAY}.auth_token"), "Authenticator.token"),
@@ -226,31 +253,70 @@ RULES: tuple[Rule, ...] = (
         "argon2 hashes move over; older sha1 hashes are dropped (set a new password)",
         "password",
     ),
-    Rule("Authentication", apps("cookie_secret", f"{GATEWAY}.cookie_secret"), "Authenticator.cookie_secret", "bytes become their hexadecimal text", "secret"),
-    Rule("Authentication", apps("cookie_secret_file", f"{GATEWAY}.cookie_secret_file"), None, "set Authenticator.cookie_secret; without it, cookies end with the process"),
-    Rule("Authentication", ("IdentityProvider.cookie_name",), "Authenticator.cookie_name"),
-    Rule("Authentication", ("IdentityProvider.secure_cookie",), "Authenticator.secure_cookie", "unset (None) is left out", "not_none"),
     Rule(
         "Authentication",
-        apps("cookie_options", "get_secure_cookie_kwargs", "IdentityProvider.cookie_options", "IdentityProvider.get_secure_cookie_kwargs"),
+        apps("cookie_secret", f"{GATEWAY}.cookie_secret"),
+        "Authenticator.cookie_secret",
+        "bytes become their hexadecimal text",
+        "secret",
+    ),
+    Rule(
+        "Authentication",
+        apps("cookie_secret_file", f"{GATEWAY}.cookie_secret_file"),
+        None,
+        "set Authenticator.cookie_secret; without it, cookies end with the process",
+    ),
+    Rule("Authentication", ("IdentityProvider.cookie_name",), "Authenticator.cookie_name"),
+    Rule(
+        "Authentication",
+        ("IdentityProvider.secure_cookie",),
+        "Authenticator.secure_cookie",
+        "unset (None) is left out",
+        "not_none",
+    ),
+    Rule(
+        "Authentication",
+        apps(
+            "cookie_options",
+            "get_secure_cookie_kwargs",
+            "IdentityProvider.cookie_options",
+            "IdentityProvider.get_secure_cookie_kwargs",
+        ),
         None,
         "login cookies are HttpOnly and SameSite=Lax; their lifetime is Authenticator.cookie_max_age_days",
     ),
     Rule(
         "Authentication",
-        apps("password_required", "allow_password_change", "PasswordIdentityProvider.password_required", "PasswordIdentityProvider.allow_password_change"),
+        apps(
+            "password_required",
+            "allow_password_change",
+            "PasswordIdentityProvider.password_required",
+            "PasswordIdentityProvider.allow_password_change",
+        ),
         None,
         "the login page checks Authenticator.hashed_password; passwords are not set from the login page",
     ),
-    Rule("Authentication", ("ServerApp.allow_unauthenticated_access",), None, "every route requires authentication unless a plugin marks it public"),
+    Rule(
+        "Authentication",
+        ("ServerApp.allow_unauthenticated_access",),
+        None,
+        "every route requires authentication unless a plugin marks it public",
+    ),
     Rule("Authentication", ("IdentityProvider.updatable_fields",), None, "the identity model is read-only"),
     Rule("Authentication", apps("authenticate_prometheus"), None, "there is no /metrics endpoint"),
-    Rule("Authentication", ("ServerApp.extra_log_scrub_param_keys",), None, "tokens and other credentials are never logged"),
+    Rule(
+        "Authentication",
+        ("ServerApp.extra_log_scrub_param_keys",),
+        None,
+        "tokens and other credentials are never logged",
+    ),
     # -- implementation classes -----------------------------------------------------------------
     Rule(
         "Implementation classes",
         (
-            *apps("contents_manager_class", "kernel_manager_class", "session_manager_class", "kernel_spec_manager_class"),
+            *apps(
+                "contents_manager_class", "kernel_manager_class", "session_manager_class", "kernel_spec_manager_class"
+            ),
             *apps("config_manager_class", "login_handler_class", "logout_handler_class"),
             "ServerApp.identity_provider_class",
             "ServerApp.authorizer_class",
@@ -298,11 +364,21 @@ RULES: tuple[Rule, ...] = (
     Rule("Kernels", ("MappingKernelManager.kernel_info_timeout",), "KernelService.kernel_info_timeout"),
     Rule(
         "Kernels",
-        ("MultiKernelManager.default_kernel_name", "MappingKernelManager.default_kernel_name", f"{GATEWAY}.default_kernel_name"),
+        (
+            "MultiKernelManager.default_kernel_name",
+            "MappingKernelManager.default_kernel_name",
+            f"{GATEWAY}.default_kernel_name",
+        ),
         "KernelService.default_kernel_name",
     ),
     Rule("Kernels", (f"{GATEWAY}.force_kernel_name",), "KernelService.force_kernel_name"),
-    Rule("Kernels", (f"{GATEWAY}.max_kernels",), "KernelService.max_kernels", "unset (None) is left out; 0 means no limit", "not_none"),
+    Rule(
+        "Kernels",
+        (f"{GATEWAY}.max_kernels",),
+        "KernelService.max_kernels",
+        "unset (None) is left out; 0 means no limit",
+        "not_none",
+    ),
     Rule(
         "Kernels",
         (f"{GATEWAY}.prespawn_count",),
@@ -310,7 +386,13 @@ RULES: tuple[Rule, ...] = (
         "becomes a pool of that many warm kernels of the default kernel (KernelGatewayApp.default_kernel_name, else python3)",
         "prespawn",
     ),
-    Rule("Kernels", (f"{GATEWAY}.seed_uri",), "KernelService.seed_notebook", "local paths and file: URIs only; a remote URI is dropped", "seed_uri"),
+    Rule(
+        "Kernels",
+        (f"{GATEWAY}.seed_uri",),
+        "KernelService.seed_notebook",
+        "local paths and file: URIs only; a remote URI is dropped",
+        "seed_uri",
+    ),
     Rule(
         "Kernels",
         ("JupyterWebsocketPersonality.env_whitelist", f"{GATEWAY}.allowed_envs"),
@@ -320,7 +402,12 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("Kernels", ("JupyterWebsocketPersonality.list_kernels",), "KernelService.list_kernels"),
     Rule("Kernels", (f"{GATEWAY}.env_process_whitelist",), None, "kernels inherit the server's whole environment"),
-    Rule("Kernels", (f"{GATEWAY}.api",), None, "the server always offers the Jupyter websocket API (Kernel Gateway's default personality)"),
+    Rule(
+        "Kernels",
+        (f"{GATEWAY}.api",),
+        None,
+        "the server always offers the Jupyter websocket API (Kernel Gateway's default personality)",
+    ),
     Rule(
         "Kernels",
         (
@@ -344,24 +431,62 @@ RULES: tuple[Rule, ...] = (
         None,
         "kernel tracebacks are the kernel's output and are relayed unchanged",
     ),
-    Rule("Kernels", ("MappingKernelManager.untracked_message_types",), None, "activity is tracked from execution requests and status changes"),
+    Rule(
+        "Kernels",
+        ("MappingKernelManager.untracked_message_types",),
+        None,
+        "activity is tracked from execution requests and status changes",
+    ),
     Rule("Kernels", ("MappingKernelManager.root_dir",), None, "kernels start under CoreServerApp.root_dir"),
-    Rule("Kernels", ("MappingKernelManager.transport_encryption",), None, "kernel connections stay on the loopback interface unencrypted, as jupyter_client's default"),
+    Rule(
+        "Kernels",
+        ("MappingKernelManager.transport_encryption",),
+        None,
+        "kernel connections stay on the loopback interface unencrypted, as jupyter_client's default",
+    ),
     Rule("Kernels", ("MultiKernelManager.shared_context",), None, "one ZMQ context is always shared"),
-    Rule("Kernels", apps("allow_external_kernels", "external_connection_dir"), None, "kernels started outside the server are not adopted"),
+    Rule(
+        "Kernels",
+        apps("allow_external_kernels", "external_connection_dir"),
+        None,
+        "kernels started outside the server are not adopted",
+    ),
     # -- kernel websocket ------------------------------------------------------------------------
-    Rule("Kernel websocket", apps("limit_rate", "BaseKernelWebsocketConnection.limit_rate"), "KernelService.limit_rate"),
-    Rule("Kernel websocket", apps("iopub_msg_rate_limit", "BaseKernelWebsocketConnection.iopub_msg_rate_limit"), "KernelService.iopub_msg_rate_limit"),
-    Rule("Kernel websocket", apps("iopub_data_rate_limit", "BaseKernelWebsocketConnection.iopub_data_rate_limit"), "KernelService.iopub_data_rate_limit"),
-    Rule("Kernel websocket", apps("rate_limit_window", "BaseKernelWebsocketConnection.rate_limit_window"), "KernelService.rate_limit_window"),
-    Rule("Kernel websocket", ("ServerApp.websocket_ping_interval", f"{GATEWAY}.ws_ping_interval"), "KernelService.websocket_ping_interval"),
+    Rule(
+        "Kernel websocket", apps("limit_rate", "BaseKernelWebsocketConnection.limit_rate"), "KernelService.limit_rate"
+    ),
+    Rule(
+        "Kernel websocket",
+        apps("iopub_msg_rate_limit", "BaseKernelWebsocketConnection.iopub_msg_rate_limit"),
+        "KernelService.iopub_msg_rate_limit",
+    ),
+    Rule(
+        "Kernel websocket",
+        apps("iopub_data_rate_limit", "BaseKernelWebsocketConnection.iopub_data_rate_limit"),
+        "KernelService.iopub_data_rate_limit",
+    ),
+    Rule(
+        "Kernel websocket",
+        apps("rate_limit_window", "BaseKernelWebsocketConnection.rate_limit_window"),
+        "KernelService.rate_limit_window",
+    ),
+    Rule(
+        "Kernel websocket",
+        ("ServerApp.websocket_ping_interval", f"{GATEWAY}.ws_ping_interval"),
+        "KernelService.websocket_ping_interval",
+    ),
     Rule(
         "Kernel websocket",
         ("ServerApp.kernel_ws_protocol", "BaseKernelWebsocketConnection.kernel_ws_protocol"),
         None,
         "both the legacy and the v1 protocol are offered; each client chooses",
     ),
-    Rule("Kernel websocket", ("BaseKernelWebsocketConnection.session",), None, "the message session belongs to each kernel"),
+    Rule(
+        "Kernel websocket",
+        ("BaseKernelWebsocketConnection.session",),
+        None,
+        "the message session belongs to each kernel",
+    ),
     # -- sessions -----------------------------------------------------------------------------------
     Rule("Sessions", ("SessionManager.database_filepath",), "SessionManager.database_filepath"),
     # -- contents -------------------------------------------------------------------------------------
@@ -376,8 +501,18 @@ RULES: tuple[Rule, ...] = (
     Rule("Contents", ("ContentsManager.untitled_notebook",), "ContentsManager.untitled_notebook"),
     Rule("Contents", ("ContentsManager.untitled_file",), "ContentsManager.untitled_file"),
     Rule("Contents", ("ContentsManager.untitled_directory",), "ContentsManager.untitled_directory"),
-    Rule("Contents", ("ContentsManager.pre_save_hook",), "ContentsManager.pre_save_hook", "import strings move over; a function defined in the file stays in the untranslated part"),
-    Rule("Contents", ("ContentsManager.post_save_hook",), "ContentsManager.post_save_hook", "import strings move over; a function defined in the file stays in the untranslated part"),
+    Rule(
+        "Contents",
+        ("ContentsManager.pre_save_hook",),
+        "ContentsManager.pre_save_hook",
+        "import strings move over; a function defined in the file stays in the untranslated part",
+    ),
+    Rule(
+        "Contents",
+        ("ContentsManager.post_save_hook",),
+        "ContentsManager.post_save_hook",
+        "import strings move over; a function defined in the file stays in the untranslated part",
+    ),
     Rule("Contents", ("FileCheckpoints.checkpoint_dir",), "FileCheckpoints.checkpoint_dir"),
     Rule(
         "Contents",
@@ -385,11 +520,22 @@ RULES: tuple[Rule, ...] = (
         None,
         "checkpoint stores are chosen by name with ContentsManager.checkpoints",
     ),
-    Rule("Contents", ("ContentsManager.files_handler_class", "ContentsManager.files_handler_params"), None, "/files is served by the contents plugin"),
+    Rule(
+        "Contents",
+        ("ContentsManager.files_handler_class", "ContentsManager.files_handler_params"),
+        None,
+        "/files is served by the contents plugin",
+    ),
     Rule("Contents", ("ContentsManager.event_logger",), None, "not a setting"),
     # -- terminals ------------------------------------------------------------------------------------
     Rule("Terminals", apps("terminals_enabled"), "TerminalManager.enabled"),
-    Rule("Terminals", apps("terminado_settings"), "TerminalManager.shell_command", "only shell_command has an equivalent", "terminado_settings"),
+    Rule(
+        "Terminals",
+        apps("terminado_settings"),
+        "TerminalManager.shell_command",
+        "only shell_command has an equivalent",
+        "terminado_settings",
+    ),
     Rule("Terminals", ("TerminalManager.cull_inactive_timeout",), "TerminalManager.cull_inactive_timeout"),
     Rule("Terminals", ("TerminalManager.cull_interval",), "TerminalManager.cull_interval"),
     # -- nbconvert ----------------------------------------------------------------------------------

@@ -98,7 +98,9 @@ class Translator:
 
     def _collect(self, setting: Setting, old: dict[str, _Old], extensions: dict[str, tuple[bool, str, str]]) -> None:
         if setting.section == "<environment>":
-            self.report.unknown.append(Entry(setting.trait, setting.origin, note="not a Kernel Gateway variable this tool knows"))
+            self.report.unknown.append(
+                Entry(setting.trait, setting.origin, note="not a Kernel Gateway variable this tool knows")
+            )
             return
         if not setting.trait:
             self.report.unknown.append(Entry(setting.section, setting.origin, note="not a section of options"))
@@ -168,7 +170,11 @@ class Translator:
             self.report.dropped.append(Entry(new.source, new.origin, target, f"overridden by {current.source}"))
             return
         if current is not None:
-            self.report.translated = [e for e in self.report.translated if not (e.target == target and e.origin == current.origin and e.source == current.source)]
+            self.report.translated = [
+                e
+                for e in self.report.translated
+                if not (e.target == target and e.origin == current.origin and e.source == current.source)
+            ]
             if current.source != new.source:
                 self.report.dropped.append(Entry(current.source, current.origin, target, f"overridden by {new.source}"))
         result.values[target] = new
@@ -182,7 +188,9 @@ class Translator:
         if section in self.known:
             if trait not in self.known[section]:
                 package = TARGET_PACKAGES.get(section) or "jupyter-core-server"
-                raise Drop(f"needs a newer {package}: the installed {section} has no option {trait}; run the migration again after upgrading")
+                raise Drop(
+                    f"needs a newer {package}: the installed {section} has no option {trait}; run the migration again after upgrading"
+                )
             return ""
         plugin_package = TARGET_PACKAGES.get(section)
         if plugin_package:
@@ -222,7 +230,11 @@ class Translator:
             plugin = EXTENSIONS.get(module, module)
             source = f"{written}[{module!r}] ({state})"
             if plugin not in self.installed_plugins:
-                hint = f"install jupyter-core-server-{plugin}" if module in EXTENSIONS else "no plugin of that name is installed"
+                hint = (
+                    f"install jupyter-core-server-{plugin}"
+                    if module in EXTENSIONS
+                    else "no plugin of that name is installed"
+                )
                 self.report.plugins.append(Entry(source, origin, "not migrated", hint))
                 continue
             previous = wanted.get(plugin)

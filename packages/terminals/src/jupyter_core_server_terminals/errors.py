@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from jupyter_core_server import ApiError, BadRequest, NotFound
 
-__all__ = ["CwdOutsideRoot", "InvalidCwd", "InvalidTerminalName", "NoSuchTerminal", "TerminalStartFailed", "TerminalsUnavailable"]
+__all__ = [
+    "CwdOutsideRoot",
+    "InvalidCwd",
+    "InvalidTerminalName",
+    "NoSuchTerminal",
+    "TerminalStartFailed",
+    "TerminalsUnavailable",
+]
 
 
 class NoSuchTerminal(NotFound):

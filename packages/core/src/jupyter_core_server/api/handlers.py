@@ -73,7 +73,11 @@ async def get_me(request: web.Request) -> web.Response:
             raise BadRequest("permissions must map resource names to lists of actions", "invalid_permissions")
     authorize = request.app[PLUGIN_MANAGER].hook.authorize
     permissions = {
-        resource: [a for a in actions if authorize(request=request, identity=identity, action=a, resource=resource) is not False]
+        resource: [
+            a
+            for a in actions
+            if authorize(request=request, identity=identity, action=a, resource=resource) is not False
+        ]
         for resource, actions in wanted.items()
     }
     return web.json_response({"identity": identity.model(), "permissions": permissions})
@@ -118,7 +122,8 @@ async def get_root(request: web.Request) -> web.Response:
         for r in request.app[PLUGIN_MANAGER].records.values()
     )
     links = "".join(
-        f'<li><a href="{base}{p}">{base}{p}</a></li>' for p in ("api", "api/status", "api/plugins", "api/kernelspecs", "api/spec.yaml")
+        f'<li><a href="{base}{p}">{base}{p}</a></li>'
+        for p in ("api", "api/status", "api/plugins", "api/kernelspecs", "api/spec.yaml")
     )
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Jupyter Core Server</title></head>

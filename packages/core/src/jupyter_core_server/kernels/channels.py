@@ -42,7 +42,9 @@ log = logging.getLogger("jupyter_core_server")
 DELIM = b"<IDS|MSG>"
 # Requests frontends send on their own; they must not count as user activity.
 UNTRACKED_REQUESTS = frozenset({"kernel_info_request", "comm_info_request", "debug_request", "history_request"})
-OUTPUT_TYPES = frozenset({"stream", "display_data", "update_display_data", "execute_result", "error", "clear_output", "execute_input"})
+OUTPUT_TYPES = frozenset(
+    {"stream", "display_data", "update_display_data", "execute_result", "error", "clear_output", "execute_input"}
+)
 _ROUTE_MEMORY = 10_000
 _BATCH_BYTES = 1024 * 1024  # most bytes gathered into one write
 _HIGH_WATER = 1024 * 1024  # unsent bytes a connection may hold before its writer waits
@@ -224,7 +226,9 @@ class KernelBridge:
                 socket.connect(f"tcp://{info['ip']}:{port}")
             else:
                 socket.connect(f"{info['transport']}://{info['ip']}-{port}")
-            on_message = self._from_kernel_iopub if channel == "iopub" else functools.partial(self._from_kernel_reply, channel)
+            on_message = (
+                self._from_kernel_iopub if channel == "iopub" else functools.partial(self._from_kernel_reply, channel)
+            )
             self.sockets[channel] = LoopSocket(socket, on_message)
 
     def _stdin_event(self, frames: list[bytes]) -> None:
@@ -250,7 +254,9 @@ class KernelBridge:
         try:
             while not (replied.is_set() and iopub_seen.is_set()):
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"Kernel {self.kernel_id} did not answer kernel_info within {self.kernel_info_timeout} s")
+                    raise TimeoutError(
+                        f"Kernel {self.kernel_id} did not answer kernel_info within {self.kernel_info_timeout} s"
+                    )
                 parts, header = self._message("kernel_info_request", {})
                 self._nudge = (header["msg_id"], replied, iopub_seen)
                 await self.sockets["shell"].send([DELIM, self.session.sign(parts), *parts])
@@ -276,8 +282,11 @@ class KernelBridge:
             stale.pending.clear()
         self._expire(slot, time.time())
         if slot.lost:
-            self._notice(connection, f"{slot.lost} message(s) sent while this client was disconnected were lost "
-                                     "(the replay buffer's size or age limit was reached).")
+            self._notice(
+                connection,
+                f"{slot.lost} message(s) sent while this client was disconnected were lost "
+                "(the replay buffer's size or age limit was reached).",
+            )
         while slot.buffer:
             _, channel, parts, header = slot.buffer.popleft()
             connection.send(channel, parts, header)
@@ -425,7 +434,11 @@ class KernelBridge:
         owner = self.routes.setdefault(msg_id, connection.session_id)
         if owner != connection.session_id:
             # Replies are routed by msg_id: a reused one would take another client's reply.
-            log.warning("Dropping a message of session %s that reuses another session's msg_id on kernel %s", connection.session_id, self.kernel_id)
+            log.warning(
+                "Dropping a message of session %s that reuses another session's msg_id on kernel %s",
+                connection.session_id,
+                self.kernel_id,
+            )
             return
         if len(self.routes) > _ROUTE_MEMORY:
             self.routes.popitem(last=False)
@@ -441,7 +454,14 @@ class KernelBridge:
         request; it does not count as user activity.
         """
         await self.ensure_open()
-        content = {"code": code, "silent": True, "store_history": False, "user_expressions": {}, "allow_stdin": False, "stop_on_error": True}
+        content = {
+            "code": code,
+            "silent": True,
+            "store_history": False,
+            "user_expressions": {},
+            "allow_stdin": False,
+            "stop_on_error": True,
+        }
         parts, header = self._message("execute_request", content)
         reply: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._waiters[header["msg_id"]] = reply

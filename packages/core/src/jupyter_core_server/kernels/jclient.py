@@ -62,7 +62,9 @@ async def reattach(
     km.kernel_id = kernel_id
     km.load_connection_info(dict(connection))  # type: ignore[arg-type] # a KernelConnectionInfo
     km.write_connection_file()  # the same content; it may have been removed meanwhile
-    provisioner = KernelProvisionerFactory.instance(parent=manager).create_provisioner_instance(kernel_id, km.kernel_spec, parent=km)
+    provisioner = KernelProvisionerFactory.instance(parent=manager).create_provisioner_instance(
+        kernel_id, km.kernel_spec, parent=km
+    )
     km.provisioner = provisioner
     await provisioner.load_provisioner_info(dict(provisioner_info))
     if process is not None and isinstance(provisioner, LocalProvisioner):

@@ -99,41 +99,95 @@ class NoEvents:
 class KernelService(LoggingConfigurable):
     """Starts, tracks and stops kernels, and owns their websocket bridges."""
 
-    kernel_info_timeout = Float(60.0, help="Seconds to wait for a kernel to answer kernel_info when a client connects.").tag(config=True)
-    buffer_offline_messages = Bool(True, help="Keep messages for a disconnected client and replay them when it reconnects with the same session_id.").tag(config=True)
-    buffer_max_bytes = Integer(64 * 1024 * 1024, help="Largest replay buffer per disconnected client, in bytes; older messages are dropped (and the client told) past it.").tag(config=True)
+    kernel_info_timeout = Float(
+        60.0, help="Seconds to wait for a kernel to answer kernel_info when a client connects."
+    ).tag(config=True)
+    buffer_offline_messages = Bool(
+        True,
+        help="Keep messages for a disconnected client and replay them when it reconnects with the same session_id.",
+    ).tag(config=True)
+    buffer_max_bytes = Integer(
+        64 * 1024 * 1024,
+        help="Largest replay buffer per disconnected client, in bytes; older messages are dropped (and the client told) past it.",
+    ).tag(config=True)
     buffer_max_age = Float(600.0, help="Seconds a disconnected client's messages are kept for replay.").tag(config=True)
-    websocket_ping_interval = Float(30.0, help="Seconds between websocket pings that keep idle connections alive; 0 disables them.").tag(config=True)
-    websocket_max_message_size = Integer(1024 * 1024 * 1024, help="Largest websocket message accepted from a client, in bytes.").tag(config=True)
-    allowed_env = List(Unicode(), help="Environment variable names (besides KERNEL_*) a client may set in POST /api/kernels; any other name is refused (400).").tag(config=True)
-    default_kernel_name = Unicode("", help="Kernel started when a request names none (default: the kernelspec manager's default).").tag(config=True)
-    force_kernel_name = Unicode("", help="Start this kernel whatever a request names (Kernel Gateway's force_kernel_name).").tag(config=True)
-    list_kernels = Bool(True, help="Let clients list every kernel and session (GET /api/kernels, /api/sessions); off answers 403, as Kernel Gateway.").tag(config=True)
-    max_kernels = Integer(0, help="Most kernels running or starting at once (pooled kernels not counted); 0 means no limit. Past it, starting a kernel answers 429.").tag(config=True)
-    max_kernels_per_user = Integer(0, help="Most kernels one user (as the auth layer identifies them) may run or start at once; 0 means no limit.").tag(config=True)
-    limit_retry_after = Integer(5, help="Seconds sent in Retry-After when a kernel limit refuses a start.").tag(config=True)
-    cull_idle_timeout = Integer(0, help="Shut down kernels idle for this many seconds; 0 disables culling.").tag(config=True)
+    websocket_ping_interval = Float(
+        30.0, help="Seconds between websocket pings that keep idle connections alive; 0 disables them."
+    ).tag(config=True)
+    websocket_max_message_size = Integer(
+        1024 * 1024 * 1024, help="Largest websocket message accepted from a client, in bytes."
+    ).tag(config=True)
+    allowed_env = List(
+        Unicode(),
+        help="Environment variable names (besides KERNEL_*) a client may set in POST /api/kernels; any other name is refused (400).",
+    ).tag(config=True)
+    default_kernel_name = Unicode(
+        "", help="Kernel started when a request names none (default: the kernelspec manager's default)."
+    ).tag(config=True)
+    force_kernel_name = Unicode(
+        "", help="Start this kernel whatever a request names (Kernel Gateway's force_kernel_name)."
+    ).tag(config=True)
+    list_kernels = Bool(
+        True,
+        help="Let clients list every kernel and session (GET /api/kernels, /api/sessions); off answers 403, as Kernel Gateway.",
+    ).tag(config=True)
+    max_kernels = Integer(
+        0,
+        help="Most kernels running or starting at once (pooled kernels not counted); 0 means no limit. Past it, starting a kernel answers 429.",
+    ).tag(config=True)
+    max_kernels_per_user = Integer(
+        0, help="Most kernels one user (as the auth layer identifies them) may run or start at once; 0 means no limit."
+    ).tag(config=True)
+    limit_retry_after = Integer(5, help="Seconds sent in Retry-After when a kernel limit refuses a start.").tag(
+        config=True
+    )
+    cull_idle_timeout = Integer(0, help="Shut down kernels idle for this many seconds; 0 disables culling.").tag(
+        config=True
+    )
     cull_interval = Integer(300, help="Seconds between checks for idle kernels.").tag(config=True)
     cull_connected = Bool(False, help="Also cull idle kernels that have clients connected.").tag(config=True)
-    cull_busy = Bool(False, help="Also cull kernels that are busy (running code) past the idle timeout.").tag(config=True)
+    cull_busy = Bool(False, help="Also cull kernels that are busy (running code) past the idle timeout.").tag(
+        config=True
+    )
     pool = Dict(
         key_trait=Unicode(),
         value_trait=Integer(),
         help="Kernels to keep pre-started, per kernelspec name (e.g. {'python3': 2}); requests take them and the pool refills.",
     ).tag(config=True)
-    pool_adapt = Bool(True, help="Fit a pooled Python kernel to a request's working directory, env and document path by running a short silent statement; off: only requests that need none of these take pooled kernels.").tag(config=True)
-    pool_ready = Bool(True, help="Report not ready on /api/ready until every pool has been filled once.").tag(config=True)
-    seed_notebook = Unicode("", help="Notebook whose code cells run in every new kernel of the notebook's language (Kernel Gateway's seed_uri).").tag(config=True)
+    pool_adapt = Bool(
+        True,
+        help="Fit a pooled Python kernel to a request's working directory, env and document path by running a short silent statement; off: only requests that need none of these take pooled kernels.",
+    ).tag(config=True)
+    pool_ready = Bool(True, help="Report not ready on /api/ready until every pool has been filled once.").tag(
+        config=True
+    )
+    seed_notebook = Unicode(
+        "",
+        help="Notebook whose code cells run in every new kernel of the notebook's language (Kernel Gateway's seed_uri).",
+    ).tag(config=True)
     seed_code = Unicode("", help="Code run in every new kernel whose language is seed_language.").tag(config=True)
     seed_language = Unicode("python", help="Language of seed_code.").tag(config=True)
-    persistence_file = Unicode("", help="JSON file that records running kernels, so that a restarted server takes them back (with --keep-kernels, or after a crash). Kernels then outlive the server process.").tag(config=True)
-    keep_kernels = Bool(False, help="At shutdown, leave kernels running for the next server to take back (needs persistence_file).").tag(config=True)
-    limit_rate = Bool(False, help="Drop IOPub output beyond the rate limits below (jupyter_server's limiter; off by default).").tag(config=True)
-    iopub_msg_rate_limit = Float(1000.0, help="With limit_rate: most output messages per second, averaged over rate_limit_window.").tag(config=True)
-    iopub_data_rate_limit = Float(1_000_000.0, help="With limit_rate: most output bytes per second, averaged over rate_limit_window.").tag(config=True)
+    persistence_file = Unicode(
+        "",
+        help="JSON file that records running kernels, so that a restarted server takes them back (with --keep-kernels, or after a crash). Kernels then outlive the server process.",
+    ).tag(config=True)
+    keep_kernels = Bool(
+        False, help="At shutdown, leave kernels running for the next server to take back (needs persistence_file)."
+    ).tag(config=True)
+    limit_rate = Bool(
+        False, help="Drop IOPub output beyond the rate limits below (jupyter_server's limiter; off by default)."
+    ).tag(config=True)
+    iopub_msg_rate_limit = Float(
+        1000.0, help="With limit_rate: most output messages per second, averaged over rate_limit_window."
+    ).tag(config=True)
+    iopub_data_rate_limit = Float(
+        1_000_000.0, help="With limit_rate: most output bytes per second, averaged over rate_limit_window."
+    ).tag(config=True)
     rate_limit_window = Float(3.0, help="With limit_rate: seconds over which rates are averaged.").tag(config=True)
 
-    def __init__(self, server: CoreServerApp, kernel_spec_manager: KernelSpecManager, events: KernelEvents | None = None) -> None:
+    def __init__(
+        self, server: CoreServerApp, kernel_spec_manager: KernelSpecManager, events: KernelEvents | None = None
+    ) -> None:
         super().__init__(parent=server)
         self.server = server
         self.events: KernelEvents = events if events is not None else NoEvents()
@@ -213,7 +267,10 @@ class KernelService(LoggingConfigurable):
                     "invalid_env",
                 )
             if len(value) > _ENV_VALUE_MAX or _BAD_ENV_VALUE.search(value):
-                raise BadRequest(f"env value of {key} is longer than {_ENV_VALUE_MAX} characters or has control characters", "invalid_env")
+                raise BadRequest(
+                    f"env value of {key} is longer than {_ENV_VALUE_MAX} characters or has control characters",
+                    "invalid_env",
+                )
             env[key] = value
         return env
 
@@ -265,7 +322,13 @@ class KernelService(LoggingConfigurable):
         self._starting[owner] += 1
 
     async def start(
-        self, name: str | None, *, path: str | None = None, kernel_id: str | None = None, env: Any = None, owner: str = ""
+        self,
+        name: str | None,
+        *,
+        path: str | None = None,
+        kernel_id: str | None = None,
+        env: Any = None,
+        owner: str = "",
     ) -> str:
         """Start a kernel (or take a pooled one) for ``owner``, list it and return its id."""
         if path is not None and "\x00" in path:  # no file has such a name; the OS would raise ValueError
@@ -367,9 +430,16 @@ class KernelService(LoggingConfigurable):
         """
         if self._kernel_log is None:
             self._kernel_log = open(self.persistence_file + ".kernels.log", "ab")  # noqa: SIM115 - open for the server's life
-        return {"independent": True, "stdin": subprocess.DEVNULL, "stdout": self._kernel_log, "stderr": self._kernel_log}
+        return {
+            "independent": True,
+            "stdin": subprocess.DEVNULL,
+            "stdout": self._kernel_log,
+            "stderr": self._kernel_log,
+        }
 
-    def _record(self, kernel_id: str, name: str, launch: Launch, km: AsyncKernelManager, owner: str = "") -> KernelRecord:
+    def _record(
+        self, kernel_id: str, name: str, launch: Launch, km: AsyncKernelManager, owner: str = ""
+    ) -> KernelRecord:
         """The record of a kernel process: its bridge, and the restarter's callbacks."""
         bridge = KernelBridge(
             kernel_id,
@@ -378,7 +448,9 @@ class KernelService(LoggingConfigurable):
             buffer_max_age=self.buffer_max_age,
             kernel_info_timeout=self.kernel_info_timeout,
             on_activity=self._touch,
-            rate_limiter=RateLimiter(self.iopub_msg_rate_limit, self.iopub_data_rate_limit, self.rate_limit_window) if self.limit_rate else None,
+            rate_limiter=RateLimiter(self.iopub_msg_rate_limit, self.iopub_data_rate_limit, self.rate_limit_window)
+            if self.limit_rate
+            else None,
         )
         bridge.execution_state = "idle"
         km.add_restart_callback(lambda: self._on_restart(kernel_id), "restart")
@@ -391,7 +463,9 @@ class KernelService(LoggingConfigurable):
             with open(self.seed_notebook, encoding="utf-8") as f:
                 notebook = json.load(f)
             metadata = notebook.get("metadata", {})
-            seed_language = metadata.get("kernelspec", {}).get("language") or metadata.get("language_info", {}).get("name", "")
+            seed_language = metadata.get("kernelspec", {}).get("language") or metadata.get("language_info", {}).get(
+                "name", ""
+            )
             if seed_language and seed_language != language:
                 return ""
             cells = [c for c in notebook.get("cells", []) if c.get("cell_type") == "code"]
@@ -408,7 +482,9 @@ class KernelService(LoggingConfigurable):
             return
         reply = await record.bridge.run_silently(code, self.kernel_info_timeout)
         if reply.get("status") != "ok":
-            log.warning("Seed code failed in kernel %s: %s: %s", record.kernel_id, reply.get("ename"), reply.get("evalue"))
+            log.warning(
+                "Seed code failed in kernel %s: %s: %s", record.kernel_id, reply.get("ename"), reply.get("evalue")
+            )
 
     async def _seed_or_stop(self, record: KernelRecord, language: str) -> None:
         """Run the seed code in a new kernel; stop the kernel if it never answers."""
@@ -548,7 +624,11 @@ class KernelService(LoggingConfigurable):
                 continue
             log.warning(
                 "Culling kernel %s (%s): idle %d s, %s, %d connection(s)",
-                kernel_id, record.name, int(idle), bridge.execution_state, bridge.connection_count,
+                kernel_id,
+                record.name,
+                int(idle),
+                bridge.execution_state,
+                bridge.connection_count,
             )
             try:
                 await self.shutdown(kernel_id)

@@ -137,7 +137,12 @@ def _parts_from_dict(msg: Any, buffers: list[bytes], pack: Any) -> tuple[str, Pa
     if not isinstance(msg, dict) or not isinstance(msg.get("header"), dict):
         raise ProtocolError("message must be a JSON object with a header")
     channel = msg.get("channel") or "shell"
-    parts = [pack(msg["header"]), pack(msg.get("parent_header") or {}), pack(msg.get("metadata") or {}), pack(msg.get("content") or {})]
+    parts = [
+        pack(msg["header"]),
+        pack(msg.get("parent_header") or {}),
+        pack(msg.get("metadata") or {}),
+        pack(msg.get("content") or {}),
+    ]
     return str(channel), parts + buffers
 
 

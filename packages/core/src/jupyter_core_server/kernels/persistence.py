@@ -34,7 +34,17 @@ __all__ = ["DetachedProcess", "Ledger", "Survivor", "entry_of", "take_back"]
 
 log = logging.getLogger("jupyter_core_server")
 
-_CONNECTION_KEYS = ("transport", "ip", "shell_port", "iopub_port", "stdin_port", "control_port", "hb_port", "key", "signature_scheme")
+_CONNECTION_KEYS = (
+    "transport",
+    "ip",
+    "shell_port",
+    "iopub_port",
+    "stdin_port",
+    "control_port",
+    "hb_port",
+    "key",
+    "signature_scheme",
+)
 
 
 def _start_time(pid: int) -> str | None:
@@ -135,7 +145,9 @@ class Ledger:
 
     def save(self) -> None:
         """Write the file atomically, readable by this user only."""
-        data = json.dumps({"version": 1, "kernels": self._entries}, default=lambda v: v.decode() if isinstance(v, bytes) else str(v))
+        data = json.dumps(
+            {"version": 1, "kernels": self._entries}, default=lambda v: v.decode() if isinstance(v, bytes) else str(v)
+        )
         write_text_atomic(self.path, data, mode=0o600)
 
 
@@ -191,7 +203,9 @@ async def take_back(path: str, manager: AsyncMultiKernelManager, root_dir: str) 
     return survivors
 
 
-async def _reattach(manager: AsyncMultiKernelManager, kernel_id: str, entry: dict[str, Any]) -> AsyncKernelManager | None:
+async def _reattach(
+    manager: AsyncMultiKernelManager, kernel_id: str, entry: dict[str, Any]
+) -> AsyncKernelManager | None:
     """A kernel manager attached to the recorded kernel, or None if that kernel is gone."""
     provisioner_info = dict(entry.get("provisioner") or {})
     pid = provisioner_info.get("pid")

@@ -54,11 +54,15 @@ def app_context(server: CoreServerApp) -> Callable[[web.Application], AsyncItera
             if taken:
                 log.info("Took back %d running kernel(s) from %s", len(taken), service.persistence_file)
         elif service.keep_kernels:
-            log.warning("KernelService.keep_kernels needs KernelService.persistence_file; kernels will be stopped at exit.")
+            log.warning(
+                "KernelService.keep_kernels needs KernelService.persistence_file; kernels will be stopped at exit."
+            )
         service.warm_pool.open()
         loops = [asyncio.create_task(_sweep(service))]
         if service.cull_idle_timeout > 0:
-            log.info("Culling kernels idle for %d s, checking every %d s", service.cull_idle_timeout, service.cull_interval)
+            log.info(
+                "Culling kernels idle for %d s, checking every %d s", service.cull_idle_timeout, service.cull_interval
+            )
             loops.append(asyncio.create_task(_cull(service)))
         yield
         for loop in loops:

@@ -57,7 +57,9 @@ class KernelPool:
     :param fit_timeout: Seconds a kernel has to run the fitting statement.
     """
 
-    def __init__(self, launcher: Launcher, sizes: Mapping[str, int], *, root_dir: str, adapt: bool, fit_timeout: float) -> None:
+    def __init__(
+        self, launcher: Launcher, sizes: Mapping[str, int], *, root_dir: str, adapt: bool, fit_timeout: float
+    ) -> None:
         self.launcher = launcher
         self.sizes = {name: size for name, size in sizes.items() if size > 0}
         self.root_dir = root_dir
@@ -169,7 +171,11 @@ class KernelPool:
             except (TimeoutError, OSError) as exc:
                 reply = {"status": "error", "evalue": str(exc)}
             if reply.get("status") != "ok":
-                log.warning("Could not fit pooled kernel %s to a request (%s); starting a fresh one", kernel_id, reply.get("evalue"))
+                log.warning(
+                    "Could not fit pooled kernel %s to a request (%s); starting a fresh one",
+                    kernel_id,
+                    reply.get("evalue"),
+                )
                 await self.launcher.stop_process(record, now=True)
                 return None
         return record
@@ -197,4 +203,6 @@ class KernelPool:
             await asyncio.wait(self._tasks)
         records, self.records = self.records, {}
         self.ready.clear()
-        await asyncio.gather(*(self.launcher.stop_process(r, now=True) for r in records.values()), return_exceptions=True)
+        await asyncio.gather(
+            *(self.launcher.stop_process(r, now=True) for r in records.values()), return_exceptions=True
+        )

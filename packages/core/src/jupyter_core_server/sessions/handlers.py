@@ -46,7 +46,9 @@ async def get_session(request: web.Request) -> web.Response:
 
 async def patch_session(request: web.Request) -> web.Response:
     body = await read_json_object(request)
-    model = await request.app[SESSION_MANAGER].update(request.match_info["session_id"], body, identity_of(request).username)
+    model = await request.app[SESSION_MANAGER].update(
+        request.match_info["session_id"], body, identity_of(request).username
+    )
     return web.json_response(model)
 
 

@@ -41,7 +41,9 @@ def _check_fields(fields: dict[str, Any]) -> None:
         if not isinstance(value, str):
             raise BadRequest(f"{key} must be a string", "invalid_body")
         if "\x00" in value:
-            raise BadRequest(f"{key} {value!r} holds a NUL character", "invalid_path" if key == "path" else "invalid_body")
+            raise BadRequest(
+                f"{key} {value!r} holds a NUL character", "invalid_path" if key == "path" else "invalid_body"
+            )
 
 
 class NoSuchSession(NotFound):
@@ -85,7 +87,13 @@ class SessionManager(LoggingConfigurable):
     def model(self, row: SessionRow) -> SessionModel:
         kernel_id = row["kernel_id"]
         kernel = self.kernels.model(kernel_id) if kernel_id in self.kernels.bridges else None
-        model: SessionModel = {"id": row["session_id"], "path": row["path"], "name": row["name"], "type": row["type"], "kernel": kernel}
+        model: SessionModel = {
+            "id": row["session_id"],
+            "path": row["path"],
+            "name": row["name"],
+            "type": row["type"],
+            "kernel": kernel,
+        }
         if row["type"] == "notebook":
             model["notebook"] = {"path": row["path"], "name": row["name"]}
         return model
