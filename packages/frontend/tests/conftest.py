@@ -26,6 +26,8 @@ pytest_plugins = ["jupyter_core_server.pytest_plugin"]
 WANTED = {"contents", "terminals", "frontend"}
 _BASH = shutil.which("bash")
 TEST_SHELL = [_BASH, "--noprofile", "--norc"] if _BASH else ["/bin/sh"]
+#: The system's Chromium (Debian's ``chromium``), which playwright drives: no browser download.
+CHROMIUM = next((p for p in (shutil.which("chromium"), shutil.which("chromium-browser")) if p), None)
 _CONFIG_DATA = re.compile(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', re.DOTALL)
 
 
@@ -69,3 +71,19 @@ async def browser_session(jcs_server: Any) -> AsyncIterator[aiohttp.ClientSessio
     """A client that keeps cookies for 127.0.0.1, as a browser does, and sends no token header."""
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
         yield session
+
+
+@pytest_asyncio.fixture
+async def browser() -> AsyncIterator[Any]:
+    """Headless Chromium through playwright, closed after the test.
+
+    The browser test modules skip themselves when playwright or Chromium is missing
+    (and fail instead when ``JCS_REQUIRE_BROWSER`` is set).
+    """
+    playwright_api = pytest.importorskip("playwright.async_api")
+    async with playwright_api.async_playwright() as p:
+        instance = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            yield instance
+        finally:
+            await instance.close()

@@ -11,15 +11,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import pytest_asyncio
+from conftest import CHROMIUM
 
-CHROMIUM = next((p for p in (shutil.which("chromium"), shutil.which("chromium-browser")) if p), None)
 playwright_api = pytest.importorskip("playwright.async_api")
 if CHROMIUM is None and os.environ.get("JCS_REQUIRE_BROWSER"):
     raise RuntimeError("JCS_REQUIRE_BROWSER is set but no chromium executable is on PATH")
@@ -67,16 +64,6 @@ class PageLog:
 def jcs_config(jcs_config: Any) -> Any:
     jcs_config.Frontend.expose_app_in_browser = True
     return jcs_config
-
-
-@pytest_asyncio.fixture
-async def browser() -> AsyncIterator[Any]:
-    async with playwright_api.async_playwright() as p:
-        instance = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            yield instance
-        finally:
-            await instance.close()
 
 
 async def wait_for_file(path: Path, needle: str, timeout: float = 60) -> str:

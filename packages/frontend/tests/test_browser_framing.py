@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,9 +18,9 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from aiohttp import web
+from conftest import CHROMIUM
 from jupyter_core_server import hookimpl
 
-CHROMIUM = next((p for p in (shutil.which("chromium"), shutil.which("chromium-browser")) if p), None)
 playwright_api = pytest.importorskip("playwright.async_api")
 if CHROMIUM is None and os.environ.get("JCS_REQUIRE_BROWSER"):
     raise RuntimeError("JCS_REQUIRE_BROWSER is set but no chromium executable is on PATH")
@@ -74,16 +73,6 @@ async def other_origin(jcs_server: Any) -> AsyncIterator[str]:
         yield f"http://127.0.0.1:{port}/"
     finally:
         await runner.cleanup()
-
-
-@pytest_asyncio.fixture
-async def browser() -> AsyncIterator[Any]:
-    async with playwright_api.async_playwright() as p:
-        instance = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            yield instance
-        finally:
-            await instance.close()
 
 
 async def lab_frame(page: Any) -> Any:

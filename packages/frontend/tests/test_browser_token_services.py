@@ -20,17 +20,15 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
-import pytest_asyncio
 from aiohttp import web
+from conftest import CHROMIUM
 from jupyter_core_server import hookimpl, public
 from jupyter_core_server.keys import SERVER
 
-CHROMIUM = next((p for p in (shutil.which("chromium"), shutil.which("chromium-browser")) if p), None)
 NPM = shutil.which("npm")
 playwright_api = pytest.importorskip("playwright.async_api")
 pytestmark = pytest.mark.browser
@@ -160,16 +158,6 @@ class ServicesPage:
 @pytest.fixture
 def services_page(services_bundle: Path, jcs_register_plugin) -> None:
     jcs_register_plugin(ServicesPage(services_bundle), "servicespage")
-
-
-@pytest_asyncio.fixture
-async def browser() -> AsyncIterator[Any]:
-    async with playwright_api.async_playwright() as p:
-        instance = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            yield instance
-        finally:
-            await instance.close()
 
 
 @pytest.mark.usefixtures("services_page")
