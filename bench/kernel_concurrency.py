@@ -1,4 +1,5 @@
-"""Concurrency: ``--conc-kernels`` (20) kernels, one client each, ``--conc-executes`` (50) executes of ``pass`` each, all at once.
+"""Concurrency: ``--conc-kernels`` (20) kernels, one client each, ``--conc-executes`` (50)
+executes of ``pass`` each, all at once.
 
 Per server, 20 kernels are started through ``POST /api/kernels`` (4 at a time) and kept
 for the whole benchmark; the direct-ZMQ limit is 20 kernels started by jupyter_client's
@@ -114,7 +115,8 @@ def run(ctx: Context) -> dict:
                     await asyncio.gather(*(start_ws(name) for _ in range(n)))
                 await asyncio.gather(*(start_direct() for _ in range(n)))
                 ctx.log(
-                    f"[concurrency] {n} kernels on each of {', '.join([*servers, DIRECT])} in {time.perf_counter() - t0:.0f} s"
+                    f"[concurrency] {n} kernels on each of {', '.join([*servers, DIRECT])} "
+                    f"in {time.perf_counter() - t0:.0f} s"
                 )
                 labels = [f"{name} {fr}" for name in servers for fr in FRAMINGS] + [f"{DIRECT} zmq"]
                 for rnd in range(rounds):
@@ -194,7 +196,8 @@ def run(ctx: Context) -> dict:
 def report(result: dict) -> list[str]:
     lines = [
         (
-            f"Concurrency: {result['kernels']} kernels x {result['executes']} executes of 'pass', one client per kernel, "
+            f"Concurrency: {result['kernels']} kernels x {result['executes']} executes of 'pass', "
+            "one client per kernel, "
             f"all at once (median of {result['rounds']} rounds)"
         )
     ]

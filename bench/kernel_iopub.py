@@ -276,8 +276,9 @@ def report(result: dict) -> list[str]:
     w = result["workloads"]
     lines = [
         (
-            f"IOPub streaming: prints = {w['prints']} flushed prints; lines = {w.get('lines', 0)} unflushed lines; chunks = {w['chunks']} x "
-            f"{w['chunk_bytes'] / 2**20:g} MiB stdout writes (median of {result['rounds']} rounds x {result['runs']} runs)"
+            f"IOPub streaming: prints = {w['prints']} flushed prints; lines = {w.get('lines', 0)} unflushed lines; "
+            f"chunks = {w['chunks']} x {w['chunk_bytes'] / 2**20:g} MiB stdout writes "
+            f"(median of {result['rounds']} rounds x {result['runs']} runs)"
         )
     ]
     rows = []

@@ -70,7 +70,8 @@ def main() -> int:
                 spy.kill()
                 spy.wait(timeout=10)
         print(
-            f"# our server, GET {args.path}, {args.clients} clients, {args.seconds:g} s under py-spy ({result['generator']})"
+            f"# our server, GET {args.path}, {args.clients} clients, {args.seconds:g} s "
+            f"under py-spy ({result['generator']})"
         )
         print(
             f"{result['rps']:.0f} req/s, p50 {result['p50_ms']:.2f} ms, p99 {result['p99_ms']:.2f} ms, "

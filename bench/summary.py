@@ -108,10 +108,16 @@ def markdown(results: dict, modules: dict[str, ModuleType]) -> str:
     lines = [
         "## Benchmark run",
         "",
-        f"- date: {meta['timestamp']} (took {meta.get('minutes', '?')} min); commit {meta['git_commit'] or '?'}; mode: {mode}",
+        (
+            f"- date: {meta['timestamp']} (took {meta.get('minutes', '?')} min); "
+            f"commit {meta['git_commit'] or '?'}; mode: {mode}"
+        ),
         f"- machine: {m['cpu']}, {m['cpus']} CPUs, {m['memory_gib']} GiB; {m['system']}; Python {m['python']}"
         + (f"; {m['wrk']}" if m.get("wrk") else ""),
-        f"- load average (1, 5, 15 min) before: {meta['load_average']['before']}, after: {meta['load_average']['after']}",
+        (
+            f"- load average (1, 5, 15 min) before: {meta['load_average']['before']}, "
+            f"after: {meta['load_average']['after']}"
+        ),
     ]
     for server, versions in meta["packages"].items():
         listed = ", ".join(f"{d} {v}" for d, v in versions.items() if v)

@@ -126,7 +126,8 @@ def test_every_public_name_is_importable(name: str) -> None:
 
 
 def documented_names(page: Path = API_PAGE) -> set[str]:
-    """The names the Plugin API page documents: ``.. auto*::`` and ``.. py:*::`` directives for ``jupyter_core_server.X``."""
+    """The names the Plugin API page documents: ``.. auto*::`` and ``.. py:*::`` directives
+    for ``jupyter_core_server.X``."""
     pattern = re.compile(rf"^\.\. (?:auto|py:)\w+:: {CORE}\.(\w+)\s*$", re.MULTILINE)
     return set(pattern.findall(page.read_text(encoding="utf-8")))
 
@@ -142,7 +143,8 @@ def test_importing_the_package_leaves_the_heavy_modules_for_later() -> None:
     # The import every plugin does at start-up: aiohttp and pluggy, not the whole server.
     probe = (
         "import sys, jupyter_core_server\n"
-        "heavy = ['traitlets', 'jupyter_core', 'jupyter_client', 'yaml', 'jupyter_core_server.app', 'jupyter_core_server.auth']\n"
+        "heavy = ['traitlets', 'jupyter_core', 'jupyter_client', 'yaml', "
+        "'jupyter_core_server.app', 'jupyter_core_server.auth']\n"
         "print(' '.join(name for name in heavy if name in sys.modules))\n"
         "jupyter_core_server.CoreServerApp, jupyter_core_server.Identity, jupyter_core_server.SessionModel\n"
         "print('jupyter_core_server.app' in sys.modules)\n"

@@ -34,9 +34,18 @@ def hookspec_names(module_name: str = HOOKSPEC_MODULE) -> list[str]:
     return [name for name, value in inspect.getmembers(module, inspect.isfunction) if hasattr(value, marker)]
 
 
-FIRST_ANSWER = "One plugin after another until one answers something other than None; that answer wins. The server's own implementations come last."
-EVENT = "Every plugin, each on its own: a raising implementation is logged and counted (hook_errors in /api/plugins) and the others still run; return values are ignored."
-EACH = "Each plugin separately, and every answer is used. A plugin whose implementation raises is marked failed and the others go on."
+FIRST_ANSWER = (
+    "One plugin after another until one answers something other than None; that answer wins. "
+    "The server's own implementations come last."
+)
+EVENT = (
+    "Every plugin, each on its own: a raising implementation is logged and counted "
+    "(hook_errors in /api/plugins) and the others still run; return values are ignored."
+)
+EACH = (
+    "Each plugin separately, and every answer is used. "
+    "A plugin whose implementation raises is marked failed and the others go on."
+)
 
 
 def hook_calling(name: str, module_name: str = HOOKSPEC_MODULE) -> str:

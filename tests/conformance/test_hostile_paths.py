@@ -122,7 +122,8 @@ async def test_rename_and_copy_targets_stay_inside(
 async def test_session_and_kernel_paths_never_start_a_kernel_outside_the_root(
     jcs_client: ServerClient, layout: Path, path: str
 ) -> None:
-    """A session's path (and a kernel's) picks the kernel's folder: it stays inside the root, or the request is refused."""
+    """A session's path (and a kernel's) picks the kernel's folder: it stays inside the root,
+    or the request is refused."""
     async with jcs_client.post(
         "api/sessions", json={"path": path, "type": "notebook", "kernel": {"name": "python3"}}
     ) as response:

@@ -71,7 +71,8 @@ def execute_message(code: str, **kwargs: Any) -> dict[str, Any]:
 
 
 async def assert_json_error(response: aiohttp.ClientResponse, *statuses: int) -> dict[str, Any]:
-    """The response is a JSON error body ``{"message", "reason"}`` with one of ``statuses`` (any 4xx when none given)."""
+    """The response is a JSON error body ``{"message", "reason"}`` with one of ``statuses``
+    (any 4xx when none given)."""
     text = await response.text()
     if statuses:
         assert response.status in statuses, (response.status, text)

@@ -205,7 +205,8 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     )
     if result.returncode != 0:
         pytest.skip(
-            f"cannot mount a tmpfs here ({result.stderr.strip() or result.returncode}); disk-full is tested where mounting is allowed"
+            f"cannot mount a tmpfs here ({result.stderr.strip() or result.returncode}); "
+            "disk-full is tested where mounting is allowed"
         )
     try:
         yield mount_point

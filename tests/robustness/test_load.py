@@ -134,7 +134,8 @@ async def test_64_rest_clients(jcs_server: ServerHandle) -> None:
     latencies.sort()
     p99 = latencies[int(len(latencies) * 0.99)]
     print(
-        f"\n{REST_CLIENTS} REST clients for {REST_SECONDS:.0f}s: {total} requests, {total / REST_SECONDS:.0f}/s, p99 {p99 * 1000:.0f} ms"
+        f"\n{REST_CLIENTS} REST clients for {REST_SECONDS:.0f}s: {total} requests, "
+        f"{total / REST_SECONDS:.0f}/s, p99 {p99 * 1000:.0f} ms"
     )
     assert total >= REST_CLIENTS * 5
     assert p99 < 5.0
@@ -167,7 +168,8 @@ async def test_kernel_start_stop_cycles_do_not_leak(jcs_server: ServerHandle) ->
         await asyncio.sleep(0.5)
         fds_after, rss_after = open_fds(), rss_mib()
     print(
-        f"\n{CYCLES} start/stop cycles in {time.monotonic() - started:.0f}s: fds {fds} -> {fds_after}, RSS {rss:.0f} -> {rss_after:.0f} MiB"
+        f"\n{CYCLES} start/stop cycles in {time.monotonic() - started:.0f}s: "
+        f"fds {fds} -> {fds_after}, RSS {rss:.0f} -> {rss_after:.0f} MiB"
     )
     assert fds_after <= fds + 2, (fds, fds_after)  # a leak of one per cycle would show as +100
     assert rss_after - rss < 40, (rss, rss_after)

@@ -110,7 +110,10 @@ async def test_an_http11_request_without_host_is_400(jcs_server) -> None:
 
 async def test_two_host_headers_are_400(jcs_server) -> None:
     port = jcs_server.app.actual_port
-    raw = f"GET /api/status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nHost: evil.example\r\nAuthorization: token {jcs_server.token}\r\n\r\n"
+    raw = (
+        f"GET /api/status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nHost: evil.example\r\n"
+        f"Authorization: token {jcs_server.token}\r\n\r\n"
+    )
     response = await exchange(port, raw.encode())
     assert response.status == 400
 

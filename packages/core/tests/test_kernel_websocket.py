@@ -115,7 +115,8 @@ async def test_binary_buffers_round_trip(jcs_client, framing: str) -> None:
         assert display.frame == "binary"
 
         reply = await kc.execute(
-            'from comm import create_comm; _c = create_comm(target_name="t", data={"a": 1}, buffers=[b"\\x00\\x01binary"])'
+            "from comm import create_comm; "
+            '_c = create_comm(target_name="t", data={"a": 1}, buffers=[b"\\x00\\x01binary"])'
         )
         [opened] = reply.of_type("comm_open")
         assert opened.content["target_name"] == "t" and opened.content["data"] == {"a": 1}

@@ -26,8 +26,12 @@ def malformed_requests(token: str, port: int) -> dict[str, bytes]:
     return {
         "request line over 8 KB": f"GET /api/status?token={token}&pad={'A' * 9000} HTTP/1.1\r\n{host}\r\n",
         "HTTP/9.9": f"GET /api/status?token={token} HTTP/9.9\r\n{host}{cookie}\r\n",
-        "control character in Authorization": f"GET /api/status HTTP/1.1\r\n{host}{cookie}Authorization: token {token}\x01\r\n\r\n",
-        "invalid header name": f"GET /api/status HTTP/1.1\r\n{host}Authorization: token {token}\r\nX{token} Y: 1\r\n\r\n",
+        "control character in Authorization": (
+            f"GET /api/status HTTP/1.1\r\n{host}{cookie}Authorization: token {token}\x01\r\n\r\n"
+        ),
+        "invalid header name": (
+            f"GET /api/status HTTP/1.1\r\n{host}Authorization: token {token}\r\nX{token} Y: 1\r\n\r\n"
+        ),
         "header over 8 KB": f"GET /api/status HTTP/1.1\r\n{host}Cookie: a={COOKIE_SECRET}{'B' * 9000}\r\n\r\n",
     }
 
@@ -55,7 +59,9 @@ async def test_parser_errors_are_json_and_never_log_a_credential(jcs_cli_server:
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
     try:
         writer.write(
-            f"GET /api/status HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nAuthorization: token {token}\r\n\r\n".encode()
+            (
+                f"GET /api/status HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nAuthorization: token {token}\r\n\r\n"
+            ).encode()
         )
         await writer.drain()
         first = await read_response(reader)

@@ -84,7 +84,10 @@ async def test_a_remote_shaped_provisioner_plugs_in_unchanged(separate_spec: str
         # Interrupts reach the kernel through the provisioner's own signalling. The cell
         # catches SIGINT itself: whether ipykernel turns a SIGINT into KeyboardInterrupt
         # depends on where its event loop is when the signal lands.
-        waits = "import signal, time\ngot = []\nsignal.signal(signal.SIGINT, lambda *a: got.append(1))\nprint('ready', flush=True)\n"
+        waits = (
+            "import signal, time\ngot = []\nsignal.signal(signal.SIGINT, lambda *a: got.append(1))\n"
+            "print('ready', flush=True)\n"
+        )
         waits += (
             "for _ in range(300):\n    if got: break\n    time.sleep(0.1)\nprint('interrupted' if got else 'timed out')"
         )

@@ -78,8 +78,17 @@ def loaded_modules(env: dict[str, str], root: Path, plugins: dict[str, bool], pa
 def test_serving_the_apps_imports_no_jupyter_server_tornado_or_app_code(
     jcs_cli_env: dict[str, str], tmp_path: Path
 ) -> None:
-    pages = ("lab", "tree", "lab/api/settings", "lab/api/translations", "lab/api/translations/default", "lab/api/licenses",
-             "lab/api/themes/@jupyterlab/theme-light-extension/index.css", "lab/api/extensions", "api/config/x")  # fmt: skip
+    pages = (
+        "lab",
+        "tree",
+        "lab/api/settings",
+        "lab/api/translations",
+        "lab/api/translations/default",
+        "lab/api/licenses",
+        "lab/api/themes/@jupyterlab/theme-light-extension/index.css",
+        "lab/api/extensions",
+        "api/config/x",
+    )
     with_frontend = loaded_modules(jcs_cli_env, tmp_path, others_off(), pages)
     # jupyter_client itself imports tornado; the frontend must add nothing to what the server loads anyway
     without = loaded_modules(jcs_cli_env, tmp_path, others_off({"contents", "terminals"}), ("api/contents",))
@@ -105,7 +114,14 @@ def test_disabled_plugin_is_not_imported_and_its_routes_are_gone(jcs_cli_env: di
 
     result = run_cli(jcs_cli_env, "plugin", "disable", "frontend", "--user")
     assert result.returncode == 0, result.stderr
-    probe = "import sys\nfrom jupyter_core_server.app import CoreServerApp\napp = CoreServerApp()\napp.initialize(['--port', '0'])\napp.make_app()\nprint('imported' if 'jupyter_core_server_frontend.plugin' in sys.modules else 'not imported')"
+    probe = (
+        "import sys\n"
+        "from jupyter_core_server.app import CoreServerApp\n"
+        "app = CoreServerApp()\n"
+        "app.initialize(['--port', '0'])\n"
+        "app.make_app()\n"
+        "print('imported' if 'jupyter_core_server_frontend.plugin' in sys.modules else 'not imported')"
+    )
     out = subprocess.run(
         [sys.executable, "-c", probe], env=jcs_cli_env, capture_output=True, text=True, timeout=60, check=False
     )

@@ -127,7 +127,8 @@ class FileCheckpoints(Checkpoints):
         parts = [part for part in value.replace(os.sep, "/").split("/") if part not in ("", ".")]
         if not parts or os.path.isabs(value) or ".." in parts or "\0" in value or os.path.splitdrive(value)[0]:
             raise TraitError(
-                f"FileCheckpoints.checkpoint_dir {value!r} must name a folder under each file's directory, such as '.ipynb_checkpoints'"
+                f"FileCheckpoints.checkpoint_dir {value!r} must name a folder under each file's directory, "
+                "such as '.ipynb_checkpoints'"
             )
         return "/".join(parts)
 

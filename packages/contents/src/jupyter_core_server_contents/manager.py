@@ -426,7 +426,8 @@ class ContentsService:
                 limit = self.settings.max_copy_folder_size_mb * 1024 * 1024
                 if tree_size(source.real_path, limit) > limit:
                     raise BadModel(
-                        f"Can't copy folders larger than {self.settings.max_copy_folder_size_mb}MB: {source.api_path!r}",
+                        f"Can't copy folders larger than {self.settings.max_copy_folder_size_mb}MB: "
+                        f"{source.api_path!r}",
                         "too_large",
                     )
                 copy_tree(source.real_path, target.real_path)

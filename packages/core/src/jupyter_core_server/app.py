@@ -113,7 +113,10 @@ class CoreServerApp(JupyterApp):
     shutdown_timeout = Integer(10, help="Seconds to wait for open requests at shutdown.").tag(config=True)
     shutdown_no_activity_timeout = Integer(
         0,
-        help="Stop the server after this many seconds with nothing running (kernels, terminals...) and no requests; 0 never.",
+        help=(
+            "Stop the server after this many seconds with nothing running (kernels, terminals...) "
+            "and no requests; 0 never."
+        ),
     ).tag(config=True)
     plugins = Dict(
         key_trait=Unicode(),
@@ -142,7 +145,10 @@ class CoreServerApp(JupyterApp):
     )
     allow_unauthenticated_access_remote = Bool(
         False,
-        help="Allow listening on a non-loopback address with authentication disabled. Dangerous: anyone who can reach the port runs code.",
+        help=(
+            "Allow listening on a non-loopback address with authentication disabled. "
+            "Dangerous: anyone who can reach the port runs code."
+        ),
     ).tag(config=True)
 
     @default("allow_remote_access")
@@ -161,12 +167,15 @@ class CoreServerApp(JupyterApp):
     response_headers = Dict(
         key_trait=Unicode(),
         value_trait=Unicode(),
-        help="""Extra headers sent with every response, name -> value (jupyter_server's ``tornado_settings['headers']``).
+        help=(
+            "Extra headers sent with every response, name -> value "
+            """(jupyter_server's ``tornado_settings['headers']``).
 
         A response that sets a header itself keeps its own value. Headers that frame the
         message (Content-Length, Content-Type, Connection, Transfer-Encoding ...) cannot
         be set here; names must be valid header names and values must not contain control
-        characters.""",
+        characters."""
+        ),
     ).tag(config=True)
     request_header_timeout = Float(
         30.0,

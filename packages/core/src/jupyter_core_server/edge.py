@@ -204,7 +204,8 @@ def make_edge_middleware(max_body_size: int) -> Callable[[web.Request, Handler],
         length = request.content_length
         if length is not None and length > max_body_size:
             raise ApiError(
-                f"The request body ({length} bytes) is larger than the limit of {max_body_size} bytes (CoreServerApp.max_body_size).",
+                f"The request body ({length} bytes) is larger than the limit of {max_body_size} bytes "
+                "(CoreServerApp.max_body_size).",
                 "body_too_large",
                 status=413,
             )

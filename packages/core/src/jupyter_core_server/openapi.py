@@ -76,7 +76,8 @@ def build_spec(
             for method, operation in item.items():
                 if method in _METHODS and (path, method) in owner:
                     raise SpecConflict(
-                        f"{method.upper()} {path} is described by both plugin {owner[path, method]!r} and plugin {plugin!r}"
+                        f"{method.upper()} {path} is described by both plugin {owner[path, method]!r} "
+                        f"and plugin {plugin!r}"
                     )
                 owner[path, method] = plugin
                 target[method] = operation

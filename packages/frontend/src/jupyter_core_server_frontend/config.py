@@ -39,7 +39,10 @@ class Frontend(Configurable):
 
     notebook = Bool(
         True,
-        help="Serve Notebook 7 (/tree, /notebooks, /edit, /consoles, /terminals) when the notebook distribution is installed.",
+        help=(
+            "Serve Notebook 7 (/tree, /notebooks, /edit, /consoles, /terminals) "
+            "when the notebook distribution is installed."
+        ),
     ).tag(config=True)
 
     app_dir = Unicode(

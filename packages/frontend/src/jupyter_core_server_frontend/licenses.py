@@ -72,7 +72,8 @@ def render_report(bundles: dict[str, Any], report_format: str, full_text: bool) 
         for package in bundle["packages"]:
             title = f"**{str(package.get('name', _UNKNOWN)).strip()}**"
             lines.append(
-                f"## {title}\t`{str(package.get('versionInfo', '')).strip()}`\t{str(package.get('licenseId', '')).strip()}"
+                f"## {title}\t`{str(package.get('versionInfo', '')).strip()}`"
+                f"\t{str(package.get('licenseId', '')).strip()}"
             )
             if full_text:
                 text = package.get("extractedText") or ""

@@ -99,7 +99,8 @@ def _seed_uri(value: Any, rule: Rule, lookup: Lookup) -> Converted:
         return Converted([(_target(rule), unquote(parsed.path))])
     if parsed.scheme and len(parsed.scheme) > 1:  # one letter is a Windows drive
         raise Drop(
-            f"{parsed.scheme}: URIs are not fetched; download the notebook and set KernelService.seed_notebook to its path"
+            f"{parsed.scheme}: URIs are not fetched; "
+            "download the notebook and set KernelService.seed_notebook to its path"
         )
     return Converted([(_target(rule), text)])
 

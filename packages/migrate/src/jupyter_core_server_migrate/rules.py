@@ -4,8 +4,9 @@ This module is data. Each :class:`Rule` names one or more old settings (``Class.
 of notebook < 7, jupyter_server 2, jupyter_client or Kernel Gateway) and either the
 option of this project they become (``target``) or, when ``target`` is ``None``, why
 they are dropped. ``convert`` names a value converter of :mod:`.convert` for values
-that change shape on the way; ``also`` lists further options such a converter writes. The documentation's migration table is generated from
-these rules (see :mod:`.table`), so the table and the tool cannot disagree.
+that change shape on the way; ``also`` lists further options such a converter writes.
+The documentation's migration table is generated from these rules (see :mod:`.table`),
+so the table and the tool cannot disagree.
 
 Sources of one rule are listed oldest first: when several of them are set at one
 level, the last one listed wins, as in jupyter_server (``IdentityProvider.token``
@@ -383,7 +384,10 @@ RULES: tuple[Rule, ...] = (
         "Kernels",
         (f"{GATEWAY}.prespawn_count",),
         "KernelService.pool",
-        "becomes a pool of that many warm kernels of the default kernel (KernelGatewayApp.default_kernel_name, else python3)",
+        (
+            "becomes a pool of that many warm kernels of the default kernel "
+            "(KernelGatewayApp.default_kernel_name, else python3)"
+        ),
         "prespawn",
     ),
     Rule(

@@ -189,7 +189,8 @@ class Translator:
             if trait not in self.known[section]:
                 package = TARGET_PACKAGES.get(section) or "jupyter-core-server"
                 raise Drop(
-                    f"needs a newer {package}: the installed {section} has no option {trait}; run the migration again after upgrading"
+                    f"needs a newer {package}: the installed {section} has no option {trait}; "
+                    "run the migration again after upgrading"
                 )
             return ""
         plugin_package = TARGET_PACKAGES.get(section)

@@ -108,7 +108,10 @@ class KernelService(LoggingConfigurable):
     ).tag(config=True)
     buffer_max_bytes = Integer(
         64 * 1024 * 1024,
-        help="Largest replay buffer per disconnected client, in bytes; older messages are dropped (and the client told) past it.",
+        help=(
+            "Largest replay buffer per disconnected client, in bytes; "
+            "older messages are dropped (and the client told) past it."
+        ),
     ).tag(config=True)
     buffer_max_age = Float(600.0, help="Seconds a disconnected client's messages are kept for replay.").tag(config=True)
     websocket_ping_interval = Float(
@@ -119,7 +122,10 @@ class KernelService(LoggingConfigurable):
     ).tag(config=True)
     allowed_env = List(
         Unicode(),
-        help="Environment variable names (besides KERNEL_*) a client may set in POST /api/kernels; any other name is refused (400).",
+        help=(
+            "Environment variable names (besides KERNEL_*) a client may set in POST /api/kernels; "
+            "any other name is refused (400)."
+        ),
     ).tag(config=True)
     default_kernel_name = Unicode(
         "", help="Kernel started when a request names none (default: the kernelspec manager's default)."
@@ -129,11 +135,17 @@ class KernelService(LoggingConfigurable):
     ).tag(config=True)
     list_kernels = Bool(
         True,
-        help="Let clients list every kernel and session (GET /api/kernels, /api/sessions); off answers 403, as Kernel Gateway.",
+        help=(
+            "Let clients list every kernel and session (GET /api/kernels, /api/sessions); "
+            "off answers 403, as Kernel Gateway."
+        ),
     ).tag(config=True)
     max_kernels = Integer(
         0,
-        help="Most kernels running or starting at once (pooled kernels not counted); 0 means no limit. Past it, starting a kernel answers 429.",
+        help=(
+            "Most kernels running or starting at once (pooled kernels not counted); 0 means no limit. "
+            "Past it, starting a kernel answers 429."
+        ),
     ).tag(config=True)
     max_kernels_per_user = Integer(
         0, help="Most kernels one user (as the auth layer identifies them) may run or start at once; 0 means no limit."
@@ -152,24 +164,36 @@ class KernelService(LoggingConfigurable):
     pool = Dict(
         key_trait=Unicode(),
         value_trait=Integer(),
-        help="Kernels to keep pre-started, per kernelspec name (e.g. {'python3': 2}); requests take them and the pool refills.",
+        help=(
+            "Kernels to keep pre-started, per kernelspec name (e.g. {'python3': 2}); "
+            "requests take them and the pool refills."
+        ),
     ).tag(config=True)
     pool_adapt = Bool(
         True,
-        help="Fit a pooled Python kernel to a request's working directory, env and document path by running a short silent statement; off: only requests that need none of these take pooled kernels.",
+        help=(
+            "Fit a pooled Python kernel to a request's working directory, env and document path "
+            "by running a short silent statement; "
+            "off: only requests that need none of these take pooled kernels."
+        ),
     ).tag(config=True)
     pool_ready = Bool(True, help="Report not ready on /api/ready until every pool has been filled once.").tag(
         config=True
     )
     seed_notebook = Unicode(
         "",
-        help="Notebook whose code cells run in every new kernel of the notebook's language (Kernel Gateway's seed_uri).",
+        help=(
+            "Notebook whose code cells run in every new kernel of the notebook's language (Kernel Gateway's seed_uri)."
+        ),
     ).tag(config=True)
     seed_code = Unicode("", help="Code run in every new kernel whose language is seed_language.").tag(config=True)
     seed_language = Unicode("python", help="Language of seed_code.").tag(config=True)
     persistence_file = Unicode(
         "",
-        help="JSON file that records running kernels, so that a restarted server takes them back (with --keep-kernels, or after a crash). Kernels then outlive the server process.",
+        help=(
+            "JSON file that records running kernels, so that a restarted server takes them back "
+            "(with --keep-kernels, or after a crash). Kernels then outlive the server process."
+        ),
     ).tag(config=True)
     keep_kernels = Bool(
         False, help="At shutdown, leave kernels running for the next server to take back (needs persistence_file)."
@@ -263,7 +287,8 @@ class KernelService(LoggingConfigurable):
                 raise BadRequest(f"env value of {key!r} must be a string", "invalid_env")
             if not (_KERNEL_ENV.fullmatch(key) or key in self.allowed_env):
                 raise BadRequest(
-                    f"env name {key!r} is not allowed: only KERNEL_* names and those in KernelService.allowed_env may be set",
+                    f"env name {key!r} is not allowed: "
+                    "only KERNEL_* names and those in KernelService.allowed_env may be set",
                     "invalid_env",
                 )
             if len(value) > _ENV_VALUE_MAX or _BAD_ENV_VALUE.search(value):

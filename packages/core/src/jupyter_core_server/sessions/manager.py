@@ -217,7 +217,8 @@ class KernelUnavailable(ApiError):
     def __init__(self, kernel_name: str) -> None:
         self.short_message = f"{kernel_name} not found"
         super().__init__(
-            f"The '{kernel_name}' kernel is not available. Please pick another suitable kernel instead, or install that kernel.",
+            f"The '{kernel_name}' kernel is not available. "
+            "Please pick another suitable kernel instead, or install that kernel.",
             "no_such_kernelspec",
             extra={"short_message": self.short_message},
         )
