@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 import pytest_asyncio
+from chromium import CHROMIUM
 from importlib_metadata import entry_points
 from jupyter_core_server.plugins import ENTRY_POINT_GROUP
 from traitlets.config import Config
@@ -26,8 +27,6 @@ pytest_plugins = ["jupyter_core_server.pytest_plugin"]
 WANTED = {"contents", "terminals", "frontend"}
 _BASH = shutil.which("bash")
 TEST_SHELL = [_BASH, "--noprofile", "--norc"] if _BASH else ["/bin/sh"]
-#: The system's Chromium (Debian's ``chromium``), which playwright drives: no browser download.
-CHROMIUM = next((p for p in (shutil.which("chromium"), shutil.which("chromium-browser")) if p), None)
 _CONFIG_DATA = re.compile(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', re.DOTALL)
 
 

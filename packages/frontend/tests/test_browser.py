@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CHROMIUM
+from chromium import CHROMIUM
 
 playwright_api = pytest.importorskip("playwright.async_api")
 if CHROMIUM is None and os.environ.get("JCS_REQUIRE_BROWSER"):

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from aiohttp import web
-from conftest import CHROMIUM
+from chromium import CHROMIUM
 from jupyter_core_server import hookimpl
 
 playwright_api = pytest.importorskip("playwright.async_api")

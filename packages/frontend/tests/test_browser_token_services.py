@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from conftest import CHROMIUM
+from chromium import CHROMIUM
 from jupyter_core_server import hookimpl, public
 from jupyter_core_server.keys import SERVER
 
