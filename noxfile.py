@@ -71,8 +71,9 @@ def tests_all(session: nox.Session) -> None:
     install_packages(session, plugins_of(list(PACKAGES)))
     session.install(str(ROOT / "tests" / "fixtures" / "jcs-demo-plugin"))
     # jupyter_server is a test-only dependency here: it plays the gateway client;
-    # playwright drives the system Chromium in the cross-site export test.
-    session.install("jupyter_server>=2,<3", "playwright>=1.40")
+    # playwright drives the system Chromium in the cross-site export test; the frontend's
+    # test extra brings the JupyterLab and Notebook 7 files the plugins-together test serves.
+    session.install("jupyter_server>=2,<3", f"{ROOT / 'packages' / 'frontend'}[test]")
     run_pytest(session, ROOT / "tests", env={"JCS_REQUIRE_GATEWAY_TEST": "1"})
 
 
