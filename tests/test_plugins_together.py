@@ -67,17 +67,17 @@ async def test_lab_page_contents_and_a_notebook_kernel(jcs_client: ServerClient)
     config = json.loads(page.group(1))
     assert config["appName"] == "JupyterLab" and config["baseUrl"] == "/"
 
-    async with jcs_client.put("api/contents/work", json={"type": "directory"}) as response:
+    async with jcs_client.put("api/contents/notes", json={"type": "directory"}) as response:
         assert response.status == 201, await response.text()
     model = {"type": "file", "format": "text", "content": "saved through contents\n"}
-    async with jcs_client.put("api/contents/work/hello.txt", json=model) as response:
+    async with jcs_client.put("api/contents/notes/hello.txt", json=model) as response:
         assert response.status == 201, await response.text()
-    async with jcs_client.get("api/contents/work") as response:
+    async with jcs_client.get("api/contents/notes") as response:
         assert response.status == 200
         assert [item["name"] for item in (await response.json())["content"]] == ["hello.txt"]
 
     session = {
-        "path": "work/analysis.ipynb",
+        "path": "notes/analysis.ipynb",
         "type": "notebook",
         "name": "analysis.ipynb",
         "kernel": {"name": "python3"},
