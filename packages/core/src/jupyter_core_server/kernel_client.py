@@ -25,7 +25,10 @@ Framing = Literal["legacy", "v1"]
 
 
 class PathClient(Protocol):
-    """A client whose paths are relative to the server's ``base_url``, as :class:`~jupyter_core_server.pytest_plugin.ServerClient` is."""
+    """A client whose paths are relative to the server's ``base_url``.
+
+    :class:`~jupyter_core_server.pytest_plugin.ServerClient` is one.
+    """
 
     def post(self, path: str, **kwargs: Any) -> Any: ...
 

@@ -21,17 +21,19 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Coroutine, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, BinaryIO, Protocol, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from jupyter_client.multikernelmanager import AsyncMultiKernelManager
 from jupyter_core.paths import jupyter_runtime_dir
 from traitlets import Bool, Dict, Float, Integer, List, Unicode
 from traitlets.config import LoggingConfigurable
 
-from ..errors import ApiError, BadRequest, NotFound
+from ..errors import ApiError, BadRequest
 from ..kernelspecs.cache import NoSuchKernelSpec
 from . import jclient, persistence
 from .channels import KernelBridge
+from .errors import NoSuchKernel, TooManyKernels
+from .events import KernelEvents, NoEvents
 from .pool import KernelPool
 from .ratelimit import RateLimiter
 from .records import BridgeView, KernelModel, KernelRecord, Launch
@@ -49,51 +51,6 @@ log = logging.getLogger("jupyter_core_server")
 _KERNEL_ENV = re.compile(r"KERNEL_[A-Za-z0-9_]+")
 _BAD_ENV_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # control characters but tab
 _ENV_VALUE_MAX = 4096
-
-
-class NoSuchKernel(NotFound):
-    """No kernel has this id."""
-
-    def __init__(self, kernel_id: str) -> None:
-        super().__init__(f"No kernel with ID {kernel_id}", "no_such_kernel")
-
-
-class TooManyKernels(ApiError):
-    """Starting one more kernel would pass ``max_kernels`` or ``max_kernels_per_user`` (429)."""
-
-    status = 429
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message, "too_many_kernels", headers={"Retry-After": str(retry_after)})
-
-
-class KernelEvents(Protocol):
-    """What a :class:`KernelService` tells its surroundings, and the one thing it asks them.
-
-    Given to the service when it is made; the kernels plugin relays each to the plugin hooks.
-    """
-
-    def started(self, kernel: KernelModel) -> None:
-        """A kernel was started and listed (not for pooled kernels until they are handed out)."""
-
-    def stopped(self, kernel_id: str) -> None:
-        """A listed kernel was shut down."""
-
-    def cwd(self, path: str) -> str | None:
-        """The working directory of a kernel for document ``path``, or None to let the service choose."""
-
-
-class NoEvents:
-    """:class:`KernelEvents` that nobody listens to: the service decides working directories alone."""
-
-    def started(self, kernel: KernelModel) -> None:
-        pass
-
-    def stopped(self, kernel_id: str) -> None:
-        pass
-
-    def cwd(self, path: str) -> str | None:
-        return None
 
 
 class KernelService(LoggingConfigurable):
